@@ -1,0 +1,1 @@
+"""clickstream: user-activity analytics pipeline."""

@@ -1,0 +1,1 @@
+"""ClickHouse: the writer, the migration runner and the schema (asynch lives here)."""

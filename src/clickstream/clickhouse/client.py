@@ -1,0 +1,71 @@
+"""The one place that talks to ClickHouse (through asynch, the native protocol)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from asynch import Connection
+from asynch.errors import ClickHouseException
+
+from clickstream.config import ClickHouseSettings
+
+# What a caller may catch without importing asynch.
+ClickHouseError = (ClickHouseException, OSError, EOFError, TimeoutError)
+
+
+class ClickHouse:
+    """A connection that reconnects on the next call after a failure."""
+
+    def __init__(self, settings: ClickHouseSettings, *, database: str | None = None) -> None:
+        self._settings = settings
+        self._database = database if database is not None else "default"
+        self._connection: Connection | None = None
+
+    async def _connect(self) -> Connection:
+        if self._connection is None:
+            connection = Connection(
+                host=self._settings.host,
+                port=self._settings.port,
+                user=self._settings.user,
+                password=self._settings.password.get_secret_value(),
+                database=self._database,
+                connect_timeout=self._settings.connect_timeout_s,
+                send_receive_timeout=self._settings.send_receive_timeout_s,
+            )
+            await connection.connect()
+            self._connection = connection
+        return self._connection
+
+    async def execute(
+        self,
+        query: str,
+        rows: Sequence[Sequence[Any]] | None = None,
+        *,
+        settings: dict[str, Any] | None = None,
+    ) -> list[tuple[Any, ...]]:
+        connection = await self._connect()
+        try:
+            async with connection.cursor() as cursor:
+                if settings:
+                    cursor.set_settings(settings)
+                await cursor.execute(query, rows)
+                return list(await cursor.fetchall()) if rows is None else []
+        except BaseException:
+            # The socket may be mid-packet: never reuse it.
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                await connection.close()
+            except ClickHouseError:
+                pass
+
+    async def __aenter__(self) -> ClickHouse:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

@@ -1,0 +1,90 @@
+"""Numbered SQL migrations, one statement per file, applied in order.
+
+`sql/NNNN_name.sql` files beside this module are templates (`string.Template`):
+`${database}`, `${cluster}`, `${on_cluster}` and `${replacing_engine}` are
+filled from the settings, so the same files serve one node (`single`) and the
+sharded, replicated cluster. Every statement is idempotent (`IF NOT EXISTS`);
+what ran is recorded in `<database>.schema_migrations` on the node we talk to.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from string import Template
+
+from clickstream.clickhouse.client import ClickHouse
+from clickstream.config import ClickHouseSettings
+
+_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+# Replicated tables need a ZooKeeper path unique per shard and table; the
+# {shard}/{replica} macros come from each server's config (or the operator).
+_REPLICATED = "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/${database}/events_local', '{replica}')"
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    template: str
+
+    def render(self, settings: ClickHouseSettings, database: str) -> str:
+        replicated = settings.replicated
+        params = {
+            "database": database,
+            "cluster": settings.cluster,
+            "on_cluster": f"ON CLUSTER {settings.cluster}" if replicated else "",
+            "replacing_engine": (
+                Template(_REPLICATED).substitute(database=database)
+                if replicated
+                else "ReplacingMergeTree()"
+            ),
+        }
+        return Template(self.template).substitute(params).strip()
+
+
+def load() -> list[Migration]:
+    """Every migration, in order; the numbering is checked by a unit test."""
+    folder = resources.files(__package__).joinpath("sql")
+    found = []
+    for entry in folder.iterdir():
+        match = _NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), match.group(2), entry.read_text()))
+    return sorted(found, key=lambda m: m.version)
+
+
+def _record_table(settings: ClickHouseSettings, database: str) -> str:
+    on_cluster = f"ON CLUSTER {settings.cluster}" if settings.replicated else ""
+    return (
+        f"CREATE TABLE IF NOT EXISTS {database}.schema_migrations {on_cluster} "
+        "(version UInt32, name String, applied_at DateTime('UTC') DEFAULT now()) "
+        "ENGINE = MergeTree() ORDER BY version"
+    )
+
+
+async def migrate(settings: ClickHouseSettings, database: str | None = None) -> list[str]:
+    """Apply what has not run yet; returns the names applied."""
+    database = database or settings.database
+    migrations = load()
+    applied: list[str] = []
+    async with ClickHouse(settings) as clickhouse:
+        # 0001 creates the database itself; it must run before the record table.
+        first = migrations[0]
+        await clickhouse.execute(first.render(settings, database))
+        await clickhouse.execute(_record_table(settings, database))
+        done = {
+            int(row[0])
+            for row in await clickhouse.execute(f"SELECT version FROM {database}.schema_migrations")
+        }
+        for migration in migrations:
+            if migration.version in done:
+                continue
+            await clickhouse.execute(migration.render(settings, database))
+            await clickhouse.execute(
+                f"INSERT INTO {database}.schema_migrations (version, name) VALUES",
+                [(migration.version, migration.name)],
+            )
+            applied.append(f"{migration.version:04d}_{migration.name}")
+    return applied

@@ -1,0 +1,106 @@
+"""One settings tree, the only reader of the environment.
+
+Every value comes from `CLICKSTREAM_*` variables (nested with `__`, for
+example `CLICKSTREAM_KAFKA__BOOTSTRAP_SERVERS`). `OTEL_*` variables are left to
+the OpenTelemetry SDK. Build `Settings()` once at the entry point and pass it
+down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Topology = Literal["single", "cluster"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class KafkaSettings(_Section):
+    bootstrap_servers: str = "127.0.0.1:9092"
+    topic: str = "clickstream.events"
+    dlq_topic: str = "clickstream.events.dlq"
+    security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    request_timeout_ms: int = Field(default=30_000, gt=0)
+
+
+class ApiSettings(_Section):
+    host: str = "0.0.0.0"
+    port: int = 8000
+    workers: int = Field(default=2, ge=1)
+    # Deadline for one Kafka acknowledgement; past it the client gets 503.
+    produce_timeout_s: float = Field(default=5.0, gt=0)
+    retry_after_s: int = Field(default=1, ge=1)
+    linger_ms: int = Field(default=5, ge=0)
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    max_batch_items: int = Field(default=500, ge=1)
+    cors_allow_origins: list[str] = []
+    # gunicorn: a worker silent this long is restarted; a request body must
+    # arrive within keepalive/timeouts so a slow client cannot hold a worker.
+    worker_timeout_s: int = Field(default=30, ge=1)
+    graceful_timeout_s: int = Field(default=20, ge=1)
+    keepalive_s: int = Field(default=5, ge=1)
+
+
+class ClickHouseSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = 9000
+    database: str = "clickstream"
+    user: str = "default"
+    password: SecretStr = SecretStr("")
+    cluster: str = "clickstream"
+    # single: ReplacingMergeTree on one node; cluster: Replicated* through
+    # ZooKeeper/Keeper with `{shard}`/`{replica}` macros.
+    replicated: bool = False
+    connect_timeout_s: float = Field(default=5.0, gt=0)
+    send_receive_timeout_s: float = Field(default=30.0, gt=0)
+
+
+class EtlSettings(_Section):
+    group_id: str = "clickstream-etl"
+    batch_max_rows: int = Field(default=10_000, ge=1)
+    batch_max_wait_s: float = Field(default=1.0, gt=0)
+    retry_initial_s: float = Field(default=0.2, gt=0)
+    retry_max_s: float = Field(default=15.0, gt=0)
+    metrics_host: str = "0.0.0.0"
+    metrics_port: int = 9108
+    max_partition_fetch_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
+
+
+class LocalSettings(_Section):
+    """Where `clickstream local` keeps the real stack it runs on this machine."""
+
+    topology: Topology = "single"
+    state_dir: Path = Path(".cache/local")
+    cache_dir: Path = Path(".cache")
+    api_port: int = 8000
+    kafka_port: int = 9092
+    clickhouse_port: int = 9000
+    clickhouse_http_port: int = 8123
+    zookeeper_port: int = 2181
+    etl_metrics_port: int = 9108
+    # Number of partitions of the events topic the local stack creates.
+    partitions: int = Field(default=6, ge=1)
+    start_pipeline: bool = True
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CLICKSTREAM_", env_nested_delimiter="__", frozen=True, extra="ignore"
+    )
+
+    kafka: KafkaSettings = KafkaSettings()
+    api: ApiSettings = ApiSettings()
+    clickhouse: ClickHouseSettings = ClickHouseSettings()
+    etl: EtlSettings = EtlSettings()
+    local: LocalSettings = LocalSettings()
+    log_format: Literal["auto", "json", "text"] = "auto"
+    log_level: str = "INFO"

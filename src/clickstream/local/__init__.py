@@ -1,0 +1,1 @@
+"""The local real stack: Apache Kafka, ZooKeeper and ClickHouse as processes."""

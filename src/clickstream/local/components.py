@@ -1,0 +1,387 @@
+"""What the local stack is made of: one `Component` per process.
+
+`plan()` turns the settings and a topology into the processes, their ports,
+config files and data directories. Nothing here starts anything.
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from clickstream.config import Settings, Topology
+
+Kind = Literal["zookeeper", "kafka", "clickhouse", "api", "etl"]
+
+ZOOKEEPER_CLASSPATH = "/usr/share/java/*:/usr/share/zookeeper/*:/etc/zookeeper/conf"
+CLICKHOUSE_USERS_XML = Path("/etc/clickhouse-server/users.xml")
+CLUSTER_NAME = "clickstream"
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    kind: Kind
+    ports: dict[str, int]
+    workdir: Path
+    argv: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    # Files written before every start: path -> content.
+    files: dict[Path, str] = field(default_factory=dict)
+    # Commands run once, before the first start (e.g. formatting Kafka's log dir).
+    init: list[list[str]] = field(default_factory=list)
+
+    @property
+    def log_file(self) -> Path:
+        return self.workdir / "process.log"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.workdir / "process.pid"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.workdir / "data"
+
+
+@dataclass(frozen=True)
+class ClickHouseNode:
+    shard: int
+    replica: int
+    port: int
+    http_port: int
+    interserver_port: int
+
+
+@dataclass(frozen=True)
+class StackPlan:
+    topology: Topology
+    components: list[Component]
+    kafka_bootstrap: str
+    clickhouse_nodes: list[ClickHouseNode]
+    api_url: str
+    etl_metrics_url: str
+
+    def get(self, name: str) -> Component:
+        for component in self.components:
+            if component.name == name:
+                return component
+        raise KeyError(name)
+
+    def select(self, name: str) -> list[Component]:
+        """A component by name, or every component of a kind (`kafka`, `clickhouse`)."""
+        chosen = [c for c in self.components if name in (c.name, c.kind)]
+        if not chosen:
+            known = ", ".join(sorted({c.name for c in self.components} | {c.kind for c in self.components}))
+            raise KeyError(f"no component {name!r}; known: {known}")
+        return chosen
+
+
+def _cluster_id(state_dir: Path) -> str:
+    path = state_dir / "kafka-cluster-id"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode())
+    return path.read_text().strip()
+
+
+def _kafka(settings: Settings, topology: Topology, libs: Path) -> list[Component]:
+    local = settings.local
+    state = local.state_dir.resolve()
+    count = 3 if topology == "cluster" else 1
+    ports = [local.kafka_port + i for i in range(count)]
+    controller_ports = [port + 100 for port in ports]
+    voters = ",".join(f"{i + 1}@127.0.0.1:{controller_ports[i]}" for i in range(count))
+    cluster_id = _cluster_id(state)
+    replication = min(count, 3)
+    min_isr = min(count, 2)
+    classpath = f"{libs.resolve()}/*"
+    components = []
+    for i in range(count):
+        workdir = state / f"kafka-{i + 1}"
+        props = workdir / "server.properties"
+        log4j = workdir / "log4j2.properties"
+        java = [
+            "java",
+            "-Xms256m",
+            "-Xmx512m",
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={log4j}",
+            "-cp",
+            classpath,
+        ]
+        properties = {
+            "process.roles": "broker,controller",
+            "node.id": str(i + 1),
+            "controller.quorum.voters": voters,
+            "listeners": f"PLAINTEXT://127.0.0.1:{ports[i]},CONTROLLER://127.0.0.1:{controller_ports[i]}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{ports[i]}",
+            "controller.listener.names": "CONTROLLER",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "log.dirs": str(workdir / "data"),
+            "num.partitions": str(local.partitions),
+            "default.replication.factor": str(replication),
+            "min.insync.replicas": str(min_isr),
+            "offsets.topic.replication.factor": str(replication),
+            "offsets.topic.num.partitions": "10",
+            "transaction.state.log.replication.factor": str(replication),
+            "transaction.state.log.min.isr": str(min_isr),
+            "share.coordinator.state.topic.replication.factor": str(replication),
+            "share.coordinator.state.topic.min.isr": str(min_isr),
+            "unclean.leader.election.enable": "false",
+            "auto.create.topics.enable": "false",
+            "group.initial.rebalance.delay.ms": "0",
+            "num.network.threads": "2",
+            "num.io.threads": "2",
+            "log.retention.hours": "168",
+            "log.segment.bytes": str(256 * 1024 * 1024),
+        }
+        components.append(
+            Component(
+                name=f"kafka-{i + 1}",
+                kind="kafka",
+                ports={"kafka": ports[i], "controller": controller_ports[i]},
+                workdir=workdir,
+                argv=[*java, "kafka.Kafka", str(props)],
+                files={
+                    props: "".join(f"{k}={v}\n" for k, v in properties.items()),
+                    log4j: _KAFKA_LOG4J,
+                },
+                init=[
+                    [
+                        *java,
+                        "kafka.tools.StorageTool",
+                        "format",
+                        "--ignore-formatted",
+                        "-t",
+                        cluster_id,
+                        "-c",
+                        str(props),
+                    ]
+                ],
+            )
+        )
+    return components
+
+
+_KAFKA_LOG4J = """\
+status = warn
+appender.out.type = Console
+appender.out.name = STDOUT
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.out.ref = STDOUT
+logger.kafka.name = kafka
+logger.kafka.level = WARN
+logger.apache.name = org.apache.kafka
+logger.apache.level = WARN
+logger.state.name = state.change.logger
+logger.state.level = WARN
+"""
+
+
+def _zookeeper(settings: Settings) -> Component:
+    workdir = settings.local.state_dir.resolve() / "zookeeper"
+    cfg = workdir / "zoo.cfg"
+    return Component(
+        name="zookeeper",
+        kind="zookeeper",
+        ports={"client": settings.local.zookeeper_port},
+        workdir=workdir,
+        argv=[
+            "java",
+            "-Xms64m",
+            "-Xmx256m",
+            "-cp",
+            ZOOKEEPER_CLASSPATH,
+            "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+            str(cfg),
+        ],
+        files={
+            cfg: (
+                f"dataDir={workdir / 'data'}\n"
+                f"clientPort={settings.local.zookeeper_port}\n"
+                "clientPortAddress=127.0.0.1\n"
+                "tickTime=2000\ninitLimit=10\nsyncLimit=5\nmaxClientCnxns=0\n"
+                "4lw.commands.whitelist=ruok,mntr,stat,srvr\n"
+                "admin.enableServer=false\n"
+                "autopurge.purgeInterval=1\n"
+            )
+        },
+    )
+
+
+def _clickhouse_nodes(settings: Settings, topology: Topology) -> list[ClickHouseNode]:
+    local = settings.local
+    layout = [(1, 1), (1, 2), (2, 1), (2, 2)] if topology == "cluster" else [(1, 1)]
+    return [
+        ClickHouseNode(
+            shard=shard,
+            replica=replica,
+            port=local.clickhouse_port + i,
+            http_port=local.clickhouse_http_port + i,
+            interserver_port=local.clickhouse_port + 9 + i,
+        )
+        for i, (shard, replica) in enumerate(layout)
+    ]
+
+
+def _clickhouse(settings: Settings, topology: Topology) -> list[Component]:
+    nodes = _clickhouse_nodes(settings, topology)
+    shards: dict[int, list[ClickHouseNode]] = {}
+    for node in nodes:
+        shards.setdefault(node.shard, []).append(node)
+    remote_servers = "".join(
+        "<shard><internal_replication>true</internal_replication>"
+        + "".join(
+            f"<replica><host>127.0.0.1</host><port>{n.port}</port></replica>" for n in members
+        )
+        + "</shard>"
+        for members in shards.values()
+    )
+    zookeeper = (
+        "<zookeeper><node><host>127.0.0.1</host>"
+        f"<port>{settings.local.zookeeper_port}</port></node>"
+        "<session_timeout_ms>10000</session_timeout_ms></zookeeper>"
+        "<distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>"
+        if topology == "cluster"
+        else ""
+    )
+    users_xml = CLICKHOUSE_USERS_XML.read_text() if CLICKHOUSE_USERS_XML.exists() else ""
+    components = []
+    for i, node in enumerate(nodes):
+        workdir = settings.local.state_dir.resolve() / f"clickhouse-{i + 1}"
+        config = workdir / "config.xml"
+        config_text = _CLICKHOUSE_CONFIG.format(
+            workdir=workdir,
+            http_port=node.http_port,
+            tcp_port=node.port,
+            interserver_port=node.interserver_port,
+            cluster=CLUSTER_NAME,
+            remote_servers=remote_servers,
+            zookeeper=zookeeper,
+            shard=f"{node.shard:02d}",
+            replica=f"s{node.shard}r{node.replica}",
+        )
+        components.append(
+            Component(
+                name=f"clickhouse-{i + 1}",
+                kind="clickhouse",
+                ports={"native": node.port, "http": node.http_port, "interserver": node.interserver_port},
+                workdir=workdir,
+                argv=[_clickhouse_server(), f"--config-file={config}"],
+                files={config: config_text, workdir / "users.xml": users_xml},
+            )
+        )
+    return components
+
+
+def _clickhouse_server() -> str:
+    return shutil.which("clickhouse-server") or "/usr/sbin/clickhouse-server"
+
+
+# Derived from the Debian package's config.xml: our own paths and ports, no TLS
+# port, no include_from; caches sized for a 2-core, 24 GB machine running four.
+_CLICKHOUSE_CONFIG = """<?xml version="1.0"?>
+<yandex>
+  <logger>
+    <level>warning</level>
+    <log>{workdir}/server.log</log>
+    <errorlog>{workdir}/server.err.log</errorlog>
+    <size>100M</size>
+    <count>2</count>
+  </logger>
+  <http_port>{http_port}</http_port>
+  <tcp_port>{tcp_port}</tcp_port>
+  <interserver_http_port>{interserver_port}</interserver_http_port>
+  <interserver_http_host>127.0.0.1</interserver_http_host>
+  <listen_host>127.0.0.1</listen_host>
+  <max_connections>1024</max_connections>
+  <keep_alive_timeout>3</keep_alive_timeout>
+  <max_concurrent_queries>100</max_concurrent_queries>
+  <uncompressed_cache_size>67108864</uncompressed_cache_size>
+  <mark_cache_size>134217728</mark_cache_size>
+  <path>{workdir}/data/</path>
+  <tmp_path>{workdir}/data/tmp/</tmp_path>
+  <user_files_path>{workdir}/data/user_files/</user_files_path>
+  <format_schema_path>{workdir}/data/format_schemas/</format_schema_path>
+  <users_config>{workdir}/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <timezone>UTC</timezone>
+  <mlock_executable>false</mlock_executable>
+  <max_table_size_to_drop>0</max_table_size_to_drop>
+  <max_partition_size_to_drop>0</max_partition_size_to_drop>
+  <remote_servers><{cluster}>{remote_servers}</{cluster}></remote_servers>
+  {zookeeper}
+  <macros><cluster>{cluster}</cluster><shard>{shard}</shard><replica>{replica}</replica></macros>
+  <builtin_dictionaries_reload_interval>3600</builtin_dictionaries_reload_interval>
+  <max_session_timeout>3600</max_session_timeout>
+  <default_session_timeout>60</default_session_timeout>
+</yandex>
+"""
+
+
+def _pipeline(settings: Settings, bootstrap: str, replicated: bool) -> list[Component]:
+    local = settings.local
+    state = local.state_dir.resolve()
+    env = {
+        "CLICKSTREAM_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
+        "CLICKSTREAM_CLICKHOUSE__HOST": "127.0.0.1",
+        "CLICKSTREAM_CLICKHOUSE__PORT": str(local.clickhouse_port),
+        "CLICKSTREAM_CLICKHOUSE__REPLICATED": "true" if replicated else "false",
+        "CLICKSTREAM_API__PORT": str(local.api_port),
+        "CLICKSTREAM_API__HOST": "127.0.0.1",
+        "CLICKSTREAM_ETL__METRICS_PORT": str(local.etl_metrics_port),
+        "CLICKSTREAM_ETL__METRICS_HOST": "127.0.0.1",
+        "CLICKSTREAM_LOG_FORMAT": "json",
+    }
+    cli = [sys.executable, "-m", "clickstream"]
+    return [
+        Component(
+            name="api",
+            kind="api",
+            ports={"http": local.api_port},
+            workdir=state / "api",
+            argv=[*cli, "api"],
+            env={**env, "OTEL_SERVICE_NAME": "clickstream-api"},
+        ),
+        Component(
+            name="etl",
+            kind="etl",
+            ports={"metrics": local.etl_metrics_port},
+            workdir=state / "etl",
+            argv=[*cli, "etl"],
+            env={**env, "OTEL_SERVICE_NAME": "clickstream-etl"},
+        ),
+    ]
+
+
+def plan(settings: Settings, topology: Topology, kafka_libs: Path) -> StackPlan:
+    kafka = _kafka(settings, topology, kafka_libs)
+    bootstrap = ",".join(f"127.0.0.1:{c.ports['kafka']}" for c in kafka)
+    components: list[Component] = []
+    if topology == "cluster":
+        components.append(_zookeeper(settings))
+    components += kafka
+    components += _clickhouse(settings, topology)
+    if settings.local.start_pipeline:
+        components += _pipeline(settings, bootstrap, replicated=topology == "cluster")
+    local = settings.local
+    return StackPlan(
+        topology=topology,
+        components=components,
+        kafka_bootstrap=bootstrap,
+        clickhouse_nodes=_clickhouse_nodes(settings, topology),
+        api_url=f"http://127.0.0.1:{local.api_port}",
+        etl_metrics_url=f"http://127.0.0.1:{local.etl_metrics_port}",
+    )

@@ -1,0 +1,129 @@
+"""Start, stop and inspect the local stack's processes by their pid files.
+
+Each process runs in a session of its own (so a terminal's Ctrl-C reaches only
+the supervisor, which then stops them in order) and is known by the pid file
+in its work directory plus its command line, so a recycled pid is never
+mistaken for ours.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from clickstream.local.components import Component
+
+
+def read_pid(component: Component) -> int | None:
+    try:
+        pid = int(component.pid_file.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    return pid if _is_ours(pid, component) else None
+
+
+def _is_ours(pid: int, component: Component) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    if stat.rsplit(")", 1)[-1].split()[0] == "Z":
+        return False
+    return component.argv[-1].encode() in cmdline
+
+
+def is_running(component: Component) -> bool:
+    return read_pid(component) is not None
+
+
+def prepare(component: Component) -> None:
+    component.workdir.mkdir(parents=True, exist_ok=True)
+    component.data_dir.mkdir(parents=True, exist_ok=True)
+    for path, content in component.files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() or path.read_text() != content:
+            path.write_text(content)
+    marker = component.workdir / ".initialised"
+    if component.init and not marker.exists():
+        with component.log_file.open("ab") as log:
+            for argv in component.init:
+                subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, check=True)
+        marker.touch()
+
+
+def start(component: Component, extra_env: dict[str, str] | None = None) -> int:
+    """Start the process unless it already runs; returns its pid."""
+    pid = read_pid(component)
+    if pid is not None:
+        return pid
+    prepare(component)
+    env = {**os.environ, **component.env, **(extra_env or {})}
+    with component.log_file.open("ab") as log:
+        process = subprocess.Popen(
+            component.argv,
+            cwd=component.workdir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    component.pid_file.write_text(str(process.pid))
+    return process.pid
+
+
+def stop(component: Component, *, kill: bool = False, timeout_s: float = 30.0) -> bool:
+    """SIGTERM (or SIGKILL) the process group and wait; True if it was running."""
+    pid = read_pid(component)
+    if pid is None:
+        component.pid_file.unlink(missing_ok=True)
+        return False
+    sig = signal.SIGKILL if kill else signal.SIGTERM
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + timeout_s
+    while _alive(pid) and time.monotonic() < deadline:
+        _reap(pid)
+        time.sleep(0.05)
+    if _alive(pid):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        while _alive(pid):
+            _reap(pid)
+            time.sleep(0.05)
+    component.pid_file.unlink(missing_ok=True)
+    return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def _reap(pid: int) -> None:
+    """Collect our own child's exit status so it does not linger as a zombie."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def rss_bytes(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0

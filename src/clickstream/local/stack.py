@@ -1,0 +1,242 @@
+"""The local real stack as a whole: up, down, status, and one component at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from clickstream.config import Settings, Topology
+from clickstream.local import kafka_topics, probes, processes
+from clickstream.local.components import Component, StackPlan, plan
+from clickstream.local.provision import ProvisionError, provision, say
+
+START_ORDER = ("zookeeper", "kafka", "clickhouse", "api", "etl")
+READY_TIMEOUT_S = 120.0
+
+
+class StackError(RuntimeError):
+    """The stack cannot do what was asked; the message says why."""
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    plan: StackPlan
+
+    @property
+    def state_dir(self) -> Path:
+        return self.settings.local.state_dir.resolve()
+
+    # -- whole stack ---------------------------------------------------------
+
+    def up(self) -> None:
+        (self.state_dir / "topology").write_text(self.plan.topology)
+        for kind in START_ORDER:
+            group = [c for c in self.plan.components if c.kind == kind]
+            if not group:
+                continue
+            for component in group:
+                if not processes.is_running(component):
+                    say(f"starting {component.name}")
+                    processes.start(component)
+            self.wait_ready(group)
+            if kind == "clickhouse":
+                self._after_storage_ready()
+
+    def _after_storage_ready(self) -> None:
+        say("creating Kafka topics and applying ClickHouse migrations")
+        service = self.service_settings()
+        replication = min(3, len([c for c in self.plan.components if c.kind == "kafka"]))
+        asyncio.run(
+            kafka_topics.ensure_topics(
+                self.plan.kafka_bootstrap,
+                {
+                    service.kafka.topic: self.settings.local.partitions,
+                    service.kafka.dlq_topic: 1,
+                },
+                replication=replication,
+            )
+        )
+        from clickstream.clickhouse.migrations import migrate
+
+        applied = asyncio.run(migrate(service.clickhouse))
+        if applied:
+            say(f"applied migrations: {', '.join(applied)}")
+
+    def down(self) -> None:
+        for kind in reversed(START_ORDER):
+            for component in reversed([c for c in self.plan.components if c.kind == kind]):
+                if processes.stop(component):
+                    say(f"stopped {component.name}")
+
+    def wait_ready(self, components: list[Component], timeout_s: float = READY_TIMEOUT_S) -> None:
+        deadline = time.monotonic() + timeout_s
+        pending = list(components)
+        while pending:
+            for component in list(pending):
+                if not processes.is_running(component):
+                    raise StackError(
+                        f"{component.name} exited during start-up; see {component.log_file}"
+                        f"\n{_tail(component.log_file)}"
+                    )
+                if probes.ready(component):
+                    say(f"{component.name} ready")
+                    pending.remove(component)
+            if pending and time.monotonic() > deadline:
+                names = ", ".join(c.name for c in pending)
+                raise StackError(f"not ready after {timeout_s:.0f}s: {names}")
+            if pending:
+                time.sleep(0.5)
+
+    # -- one component ---------------------------------------------------------
+
+    def start(self, name: str, *, wait: bool = True) -> None:
+        chosen = self.plan.select(name)
+        for component in chosen:
+            processes.start(component)
+        if wait:
+            self.wait_ready(chosen)
+
+    def stop(self, name: str, *, kill: bool = False) -> None:
+        for component in self.plan.select(name):
+            processes.stop(component, kill=kill)
+
+    # -- reporting ---------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        rows = []
+        for component in self.plan.components:
+            pid = processes.read_pid(component)
+            rows.append(
+                {
+                    "name": component.name,
+                    "kind": component.kind,
+                    "pid": pid,
+                    "running": pid is not None,
+                    "healthy": pid is not None and probes.ready(component),
+                    "ports": component.ports,
+                    "data_dir": str(component.data_dir),
+                    "log_file": str(component.log_file),
+                    "rss_bytes": processes.rss_bytes(pid) if pid else 0,
+                }
+            )
+        return {
+            "topology": self.plan.topology,
+            "kafka_bootstrap": self.plan.kafka_bootstrap,
+            "api_url": self.plan.api_url,
+            "healthy": all(row["healthy"] for row in rows),
+            "components": rows,
+        }
+
+    def service_settings(self) -> Settings:
+        """The settings a process of this pipeline uses against this stack."""
+        local = self.settings.local
+        return self.settings.model_copy(
+            update={
+                "kafka": self.settings.kafka.model_copy(
+                    update={"bootstrap_servers": self.plan.kafka_bootstrap}
+                ),
+                "clickhouse": self.settings.clickhouse.model_copy(
+                    update={
+                        "host": "127.0.0.1",
+                        "port": local.clickhouse_port,
+                        "replicated": self.plan.topology == "cluster",
+                    }
+                ),
+            }
+        )
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def running_topology(settings: Settings) -> Topology | None:
+    path = settings.local.state_dir.resolve() / "topology"
+    if not path.exists():
+        return None
+    text = path.read_text().strip()
+    return "cluster" if text == "cluster" else "single"
+
+
+def open_stack(settings: Settings, topology: Topology | None = None) -> Stack:
+    """The stack for `topology`, or for the one last brought up."""
+    chosen = topology or running_topology(settings) or settings.local.topology
+    try:
+        libs = provision(settings.local.cache_dir.resolve())
+    except ProvisionError as error:
+        raise StackError(str(error)) from error
+    settings.local.state_dir.resolve().mkdir(parents=True, exist_ok=True)
+    return Stack(settings, plan(settings, chosen, libs))
+
+
+def up(settings: Settings, topology: Topology | None, *, detach: bool) -> int:
+    current = running_topology(settings)
+    if topology and current and current != topology:
+        stack = open_stack(settings, current)
+        if any(processes.is_running(c) for c in stack.plan.components):
+            raise StackError(
+                f"the stack runs as {current!r}; `clickstream local down` first to switch to {topology!r}"
+            )
+    stack = open_stack(settings, topology)
+    try:
+        stack.up()
+    except BaseException:
+        say("start-up failed; stopping what was started")
+        stack.down()
+        raise
+    _print_ready(stack)
+    if detach:
+        return 0
+    stopping = False
+
+    def _request_stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _request_stop)
+    signal.signal(signal.SIGTERM, _request_stop)
+    try:
+        while not stopping:
+            time.sleep(0.5)
+    finally:
+        say("stopping the stack")
+        stack.down()
+    return 0
+
+
+def _print_ready(stack: Stack) -> None:
+    seed = json.dumps(
+        {
+            "event": {
+                "event_type": "click",
+                "timestamp": "2024-10-03T14:30:00Z",
+                "user_id": "956939f6-7a98-4bf1-9949-500e5dd20fa0",
+                "country": "US",
+                "device": "mobile",
+                "element": "button_submit",
+                "page_url": "https://example.com/submit",
+            }
+        }
+    )
+    print(f"clickstream is ready ({stack.plan.topology}): API {stack.plan.api_url}", flush=True)
+    if any(c.kind == "api" for c in stack.plan.components):
+        print(
+            f"  curl -s -X POST {stack.plan.api_url}/api/v1/events "
+            f"-H 'Content-Type: application/json' -d '{seed}'",
+            flush=True,
+        )
+    node = stack.plan.clickhouse_nodes[0]
+    print(
+        f"  clickhouse-client --port {node.port} -q "
+        "'SELECT event_type, count() FROM clickstream.events FINAL GROUP BY event_type'",
+        flush=True,
+    )
