@@ -40,8 +40,13 @@ class ApiSettings(_Section):
     produce_timeout_s: float = Field(default=5.0, gt=0)
     retry_after_s: int = Field(default=1, ge=1)
     linger_ms: int = Field(default=5, ge=0)
+    # Applies after gzip decompression too.
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
-    max_batch_items: int = Field(default=500, ge=1)
+    # A client must deliver its whole body within this, or get 408: a client
+    # that trickles one byte every few seconds cannot hold a request open.
+    body_read_timeout_s: float = Field(default=10.0, gt=0)
+    # Requests waiting for a Kafka acknowledgement per worker; past it, 503.
+    max_in_flight: int = Field(default=20_000, ge=1)
     cors_allow_origins: list[str] = []
     # gunicorn: a worker silent this long is restarted; a request body must
     # arrive within keepalive/timeouts so a slow client cannot hold a worker.

@@ -82,6 +82,11 @@ class StackPlan:
         return chosen
 
 
+def _topology_dir(settings: Settings, topology: Topology) -> Path:
+    """Each topology keeps its own data: a single node's tables are not replicated."""
+    return settings.local.state_dir.resolve() / topology
+
+
 def _cluster_id(state_dir: Path) -> str:
     path = state_dir / "kafka-cluster-id"
     if not path.exists():
@@ -92,7 +97,7 @@ def _cluster_id(state_dir: Path) -> str:
 
 def _kafka(settings: Settings, topology: Topology, libs: Path) -> list[Component]:
     local = settings.local
-    state = local.state_dir.resolve()
+    state = _topology_dir(settings, topology)
     count = 3 if topology == "cluster" else 1
     ports = [local.kafka_port + i for i in range(count)]
     controller_ports = [port + 100 for port in ports]
@@ -190,7 +195,7 @@ logger.state.level = WARN
 
 
 def _zookeeper(settings: Settings) -> Component:
-    workdir = settings.local.state_dir.resolve() / "zookeeper"
+    workdir = _topology_dir(settings, "cluster") / "zookeeper"
     cfg = workdir / "zoo.cfg"
     return Component(
         name="zookeeper",
@@ -259,7 +264,7 @@ def _clickhouse(settings: Settings, topology: Topology) -> list[Component]:
     users_xml = CLICKHOUSE_USERS_XML.read_text() if CLICKHOUSE_USERS_XML.exists() else ""
     components = []
     for i, node in enumerate(nodes):
-        workdir = settings.local.state_dir.resolve() / f"clickhouse-{i + 1}"
+        workdir = _topology_dir(settings, topology) / f"clickhouse-{i + 1}"
         config = workdir / "config.xml"
         config_text = _CLICKHOUSE_CONFIG.format(
             workdir=workdir,
@@ -331,9 +336,10 @@ _CLICKHOUSE_CONFIG = """<?xml version="1.0"?>
 """
 
 
-def _pipeline(settings: Settings, bootstrap: str, replicated: bool) -> list[Component]:
+def _pipeline(settings: Settings, topology: Topology, bootstrap: str) -> list[Component]:
     local = settings.local
-    state = local.state_dir.resolve()
+    state = _topology_dir(settings, topology)
+    replicated = topology == "cluster"
     env = {
         "CLICKSTREAM_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
         "CLICKSTREAM_CLICKHOUSE__HOST": "127.0.0.1",
@@ -375,7 +381,7 @@ def plan(settings: Settings, topology: Topology, kafka_libs: Path) -> StackPlan:
     components += kafka
     components += _clickhouse(settings, topology)
     if settings.local.start_pipeline:
-        components += _pipeline(settings, bootstrap, replicated=topology == "cluster")
+        components += _pipeline(settings, topology, bootstrap)
     local = settings.local
     return StackPlan(
         topology=topology,

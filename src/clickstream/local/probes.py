@@ -7,6 +7,7 @@ answers `ruok`, the API and the ETL answer their readiness endpoints.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import urllib.error
 import urllib.request
@@ -58,6 +59,9 @@ async def _kafka_metadata(port: int) -> bool:
 
 
 def kafka_ready(port: int) -> bool:
+    # A broker that is still starting makes aiokafka log a connection error on
+    # every probe; the probe's answer already says it.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     return asyncio.run(_kafka_metadata(port))
 
 

@@ -2,8 +2,9 @@
 
 Each process runs in a session of its own (so a terminal's Ctrl-C reaches only
 the supervisor, which then stops them in order) and is known by the pid file
-in its work directory plus its command line, so a recycled pid is never
-mistaken for ours.
+in its work directory, which also records the process' start time: a recycled
+pid is never mistaken for ours. (Not the command line: a program that
+re-executes itself shows an empty one for a moment.)
 """
 
 from __future__ import annotations
@@ -19,21 +20,22 @@ from clickstream.local.components import Component
 
 def read_pid(component: Component) -> int | None:
     try:
-        pid = int(component.pid_file.read_text().strip())
+        pid_text, started = component.pid_file.read_text().split()
+        pid = int(pid_text)
     except (FileNotFoundError, ValueError):
         return None
-    return pid if _is_ours(pid, component) else None
+    stat = _stat(pid)
+    if stat is None or stat[0] == "Z" or stat[19] != started:
+        return None
+    return pid
 
 
-def _is_ours(pid: int, component: Component) -> bool:
+def _stat(pid: int) -> list[str] | None:
+    """Fields of /proc/PID/stat after the command name: [0] state, [19] start time."""
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
     except OSError:
-        return False
-    if stat.rsplit(")", 1)[-1].split()[0] == "Z":
-        return False
-    return component.argv[-1].encode() in cmdline
+        return None
 
 
 def is_running(component: Component) -> bool:
@@ -72,7 +74,8 @@ def start(component: Component, extra_env: dict[str, str] | None = None) -> int:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    component.pid_file.write_text(str(process.pid))
+    stat = _stat(process.pid)
+    component.pid_file.write_text(f"{process.pid} {stat[19] if stat else 0}")
     return process.pid
 
 
@@ -104,11 +107,8 @@ def stop(component: Component, *, kill: bool = False, timeout_s: float = 30.0) -
 
 
 def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+    stat = _stat(pid)
+    return stat is not None and stat[0] != "Z"
 
 
 def _reap(pid: int) -> None:

@@ -1,0 +1,1 @@
+"""The ingest HTTP API (FastAPI served by gunicorn with uvicorn workers)."""

@@ -1,0 +1,72 @@
+"""Reading a request body within bounds: size, time, encoding and media type.
+
+Browsers send JSON as `application/json`, or as `text/plain` through
+`navigator.sendBeacon`; bodies may be gzip-compressed. Every bound holds after
+decompression too, so a gzip bomb costs at most `limit` bytes of memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import zlib
+
+from starlette.requests import ClientDisconnect, Request
+
+from clickstream.errors import Rejected
+
+ACCEPTED_MEDIA_TYPES = frozenset({"application/json", "text/plain"})
+
+
+def _problem(status_code: int, message: str) -> Rejected:
+    return Rejected(status_code, message)
+
+
+def check_media_type(request: Request) -> None:
+    content_type = request.headers.get("content-type")
+    if content_type is None:
+        return
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type not in ACCEPTED_MEDIA_TYPES:
+        raise _problem(415, "send JSON as application/json or text/plain")
+
+
+async def read_body(request: Request, *, limit: int, timeout_s: float) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise _problem(400, "invalid Content-Length")
+        if int(declared) > limit:
+            raise _problem(413, f"body larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(timeout_s):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise _problem(413, f"body larger than {limit} bytes")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise _problem(408, f"body not received within {timeout_s:g}s") from None
+    except ClientDisconnect:
+        raise _problem(400, "client disconnected before sending the whole body") from None
+    body = b"".join(chunks)
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding == "gzip":
+        return gunzip(body, limit=limit)
+    if encoding not in ("identity", ""):
+        raise _problem(415, "Content-Encoding must be gzip or identity")
+    return body
+
+
+def gunzip(data: bytes, *, limit: int) -> bytes:
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error:
+        raise _problem(400, "body is not valid gzip") from None
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise _problem(413, f"decompressed body larger than {limit} bytes")
+    if not inflater.eof:
+        raise _problem(400, "gzip body is truncated")
+    return out
