@@ -58,6 +58,8 @@ class ApiSettings(_Section):
 class ClickHouseSettings(_Section):
     host: str = "127.0.0.1"
     port: int = 9000
+    # Further nodes to fail over to, "host:port,host:port".
+    alt_hosts: str = ""
     database: str = "clickstream"
     user: str = "default"
     password: SecretStr = SecretStr("")

@@ -27,6 +27,7 @@ class ClickHouse:
             connection = Connection(
                 host=self._settings.host,
                 port=self._settings.port,
+                alt_hosts=self._settings.alt_hosts or None,
                 user=self._settings.user,
                 password=self._settings.password.get_secret_value(),
                 database=self._database,

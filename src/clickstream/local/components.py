@@ -7,6 +7,7 @@ config files and data directories. Nothing here starts anything.
 from __future__ import annotations
 
 import base64
+import os
 import shutil
 import sys
 import uuid
@@ -336,11 +337,17 @@ _CLICKHOUSE_CONFIG = """<?xml version="1.0"?>
 """
 
 
-def _pipeline(settings: Settings, topology: Topology, bootstrap: str) -> list[Component]:
+def _pipeline(
+    settings: Settings, topology: Topology, bootstrap: str, nodes: list[ClickHouseNode]
+) -> list[Component]:
     local = settings.local
     state = _topology_dir(settings, topology)
     replicated = topology == "cluster"
     env = {
+        # OTEL_* from the caller's environment pass through; without them no
+        # collector is assumed.
+        "OTEL_TRACES_EXPORTER": os.environ.get("OTEL_TRACES_EXPORTER", "none"),
+        "CLICKSTREAM_CLICKHOUSE__ALT_HOSTS": ",".join(f"127.0.0.1:{n.port}" for n in nodes[1:]),
         "CLICKSTREAM_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
         "CLICKSTREAM_CLICKHOUSE__HOST": "127.0.0.1",
         "CLICKSTREAM_CLICKHOUSE__PORT": str(local.clickhouse_port),
@@ -381,7 +388,7 @@ def plan(settings: Settings, topology: Topology, kafka_libs: Path) -> StackPlan:
     components += kafka
     components += _clickhouse(settings, topology)
     if settings.local.start_pipeline:
-        components += _pipeline(settings, topology, bootstrap)
+        components += _pipeline(settings, topology, bootstrap, _clickhouse_nodes(settings, topology))
     local = settings.local
     return StackPlan(
         topology=topology,

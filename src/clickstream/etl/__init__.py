@@ -1,0 +1,1 @@
+"""The ETL: consume -> pure transform -> batch -> write -> commit; dead letters."""

@@ -1,0 +1,55 @@
+"""A batch of rows with the Kafka offsets they came from; time is passed in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from aiokafka import TopicPartition
+
+
+@dataclass
+class Batch:
+    max_rows: int
+    max_wait_s: float
+    rows: list[bytes] = field(default_factory=list)
+    # Highest offset consumed per partition, rows and dead letters alike.
+    offsets: dict[TopicPartition, int] = field(default_factory=dict)
+    opened_at: float | None = None
+    newest_received_at: datetime | None = None
+
+    def add(self, tp: TopicPartition, offset: int, row: bytes, received_at: datetime, now: float) -> None:
+        self.rows.append(row)
+        self.newest_received_at = received_at
+        self.consumed(tp, offset, now)
+
+    def consumed(self, tp: TopicPartition, offset: int, now: float) -> None:
+        """Mark an offset done without a row (a dead-lettered record)."""
+        if self.opened_at is None:
+            self.opened_at = now
+        self.offsets[tp] = offset
+
+    def due(self, now: float) -> bool:
+        if len(self.rows) >= self.max_rows:
+            return True
+        return self.opened_at is not None and now - self.opened_at >= self.max_wait_s
+
+    def wait_s(self, now: float) -> float:
+        """How long a poll may block before this batch must be flushed."""
+        if self.opened_at is None:
+            return self.max_wait_s
+        return max(0.0, self.max_wait_s - (now - self.opened_at))
+
+    @property
+    def empty(self) -> bool:
+        return not self.offsets
+
+    def commit_offsets(self) -> dict[TopicPartition, int]:
+        """Kafka's convention: commit the next offset to read."""
+        return {tp: offset + 1 for tp, offset in self.offsets.items()}
+
+    def clear(self) -> None:
+        self.rows = []
+        self.offsets = {}
+        self.opened_at = None
+        self.newest_received_at = None

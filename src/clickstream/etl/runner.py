@@ -1,0 +1,373 @@
+"""`clickstream etl`: consume -> transform -> batch -> insert -> commit.
+
+The one rule: offsets are committed (`offset + 1` per partition) only after
+ClickHouse accepted every row before them. While ClickHouse is unavailable
+the same batch is retried with capped exponential backoff and jitter, the
+partitions are paused (memory stays bounded) and polled (the group membership
+stays alive), and nothing is committed. A record that can never load goes to
+the dead-letter topic, and only then is its offset committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import signal
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+
+from clickstream import telemetry
+from clickstream.clickhouse.client import ClickHouseError
+from clickstream.clickhouse.writer import ClickHouseWriter, RowWriter
+from clickstream.config import Settings
+from clickstream.errors import PoisonRecord
+from clickstream.etl.batch import Batch
+from clickstream.etl.metrics import EtlMetrics, StatusServer
+from clickstream.etl.transform import to_row
+from clickstream.producer import kafka_client_options
+
+log = logging.getLogger(__name__)
+
+# How long a revoked partition's batch may take to finish before it is dropped
+# (its offsets stay uncommitted, so the next owner reads the rows again).
+REVOKE_FLUSH_TIMEOUT_S = 10.0
+SHUTDOWN_FLUSH_TIMEOUT_S = 20.0
+LIVENESS_STALL_S = 120.0
+
+
+class Etl:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        writer: RowWriter | None = None,
+        metrics: EtlMetrics | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.metrics = metrics or EtlMetrics()
+        self._writer = writer or ClickHouseWriter(settings.clickhouse)
+        self._clock = clock
+        etl = settings.etl
+        self._batch = Batch(max_rows=etl.batch_max_rows, max_wait_s=etl.batch_max_wait_s)
+        self._lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
+        self._stop_deadline = float("inf")
+        self._revoking = False
+        self._consumer: AIOKafkaConsumer | None = None
+        self._dead_letters: AIOKafkaProducer | None = None
+        self._committed: dict[TopicPartition, int] = {}
+        self._first_offsets: dict[TopicPartition, int] = {}
+        self._last_progress = clock()
+        self._clickhouse_ok = False
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        if not self._stopping.is_set():
+            log.info("stopping: finishing the current batch")
+            self._stop_deadline = self._clock() + SHUTDOWN_FLUSH_TIMEOUT_S
+            self._stopping.set()
+
+    @property
+    def live(self) -> bool:
+        return self._clock() - self._last_progress < LIVENESS_STALL_S
+
+    @property
+    def ready(self) -> bool:
+        return self._consumer is not None and self._clickhouse_ok
+
+    async def run(self) -> None:
+        status = StatusServer(self.metrics, live=lambda: self.live, ready=lambda: self.ready)
+        await status.start(self.settings.etl.metrics_host, self.settings.etl.metrics_port)
+        try:
+            await self._start_kafka()
+            if self._consumer is not None:
+                await self._consume()
+        finally:
+            await self._shutdown()
+            await status.stop()
+
+    async def _start_kafka(self) -> None:
+        kafka = self.settings.kafka
+        options = kafka_client_options(kafka)
+        backoff = self.settings.etl.retry_initial_s
+        while not self._stopping.is_set():
+            consumer = AIOKafkaConsumer(
+                **options,
+                group_id=self.settings.etl.group_id,
+                client_id="clickstream-etl",
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                max_partition_fetch_bytes=self.settings.etl.max_partition_fetch_bytes,
+                fetch_max_bytes=4 * self.settings.etl.max_partition_fetch_bytes,
+                max_poll_interval_ms=600_000,
+                session_timeout_ms=10_000,
+                heartbeat_interval_ms=2_000,
+            )
+            consumer.subscribe([kafka.topic], listener=_Rebalance(self))
+            dead_letters = AIOKafkaProducer(
+                **options, acks="all", enable_idempotence=True, client_id="clickstream-etl-dlq"
+            )
+            try:
+                await consumer.start()
+                await dead_letters.start()
+            except (KafkaError, OSError) as error:
+                log.warning("kafka not reachable yet: %r", error)
+                await _quietly(consumer.stop())
+                await _quietly(dead_letters.stop())
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, self.settings.etl.retry_max_s)
+                continue
+            self._consumer, self._dead_letters = consumer, dead_letters
+            log.info("consuming", extra={"topic": kafka.topic, "group": self.settings.etl.group_id})
+            with contextlib.suppress(*ClickHouseError):
+                await self._writer.ping()
+                self._set_clickhouse(True)
+            return
+
+    async def _shutdown(self) -> None:
+        if self._consumer is not None:
+            async with self._lock:
+                if not self._batch.empty:
+                    await self._flush_locked()
+        if self._consumer is not None:
+            await _quietly(self._consumer.stop())
+        if self._dead_letters is not None:
+            await _quietly(self._dead_letters.stop())
+        await self._writer.close()
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+    # -- the loop ---------------------------------------------------------------
+
+    async def _consume(self) -> None:
+        consumer = self._consumer
+        assert consumer is not None
+        batch = self._batch
+        while not self._stopping.is_set():
+            now = self._clock()
+            room = max(1, batch.max_rows - len(batch.rows))
+            fetched = await consumer.getmany(
+                timeout_ms=int(batch.wait_s(now) * 1000), max_records=room
+            )
+            self._last_progress = now = self._clock()
+            async with self._lock:
+                for tp, messages in fetched.items():
+                    self._first_offsets.setdefault(tp, messages[0].offset)
+                    for message in messages:
+                        await self._take(tp, message, now)
+                    self.metrics.records_consumed.inc(len(messages))
+                if batch.due(now):
+                    await self._flush_locked()
+
+    async def _take(self, tp: TopicPartition, message: Any, now: float) -> None:
+        try:
+            row, received_at = to_row(message.value)
+        except PoisonRecord as poison:
+            await self._dead_letter(message, poison.reason)
+            self._batch.consumed(tp, message.offset, now)
+            return
+        self._batch.add(tp, message.offset, row, received_at, now)
+
+    async def _dead_letter(self, message: Any, reason: str) -> None:
+        producer = self._dead_letters
+        assert producer is not None
+        headers = [
+            ("dlq_reason", reason.encode()),
+            ("dlq_topic", message.topic.encode()),
+            ("dlq_partition", str(message.partition).encode()),
+            ("dlq_offset", str(message.offset).encode()),
+            *list(message.headers or ()),
+        ]
+        backoff = self.settings.etl.retry_initial_s
+        while True:
+            try:
+                await producer.send_and_wait(
+                    self.settings.kafka.dlq_topic,
+                    value=message.value,
+                    key=message.key,
+                    headers=headers,
+                )
+                break
+            except KafkaError as error:
+                # Committing past it unsent would lose it: wait for Kafka.
+                log.warning("dead-letter send failed, retrying: %r", error)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.settings.etl.retry_max_s)
+        log.warning("dead-lettered a record", extra={"reason": reason, "offset": message.offset})
+        self.metrics.dead_lettered.labels(reason.split(" ", 1)[0]).inc()
+
+    # -- write, then commit --------------------------------------------------------
+
+    async def _flush_locked(self) -> None:
+        batch = self._batch
+        written = await self._write_until_done(batch.rows)
+        if not written:
+            if self._revoking:
+                self._revoking = False
+                self._drop_batch()
+            return
+        if batch.newest_received_at is not None:
+            freshness = (datetime.now(UTC) - batch.newest_received_at).total_seconds()
+            self.metrics.freshness_seconds.observe(max(0.0, freshness))
+        offsets = batch.commit_offsets()
+        try:
+            assert self._consumer is not None
+            await self._consumer.commit(offsets)
+            self.metrics.commits.inc()
+            self._committed.update(offsets)
+        except (CommitFailedError, KafkaError) as error:
+            # The rows are stored; whoever owns the partitions now reads them
+            # again and the replacing engine collapses the repeats.
+            log.warning("offset commit failed after insert: %r", error)
+        batch.clear()
+        self._first_offsets.clear()
+        self._update_lag()
+
+    async def _write_until_done(self, rows: list[bytes]) -> bool:
+        """Insert, retrying the byte-identical batch until it lands; False if given up."""
+        etl = self.settings.etl
+        backoff = etl.retry_initial_s
+        paused = False
+        while True:
+            started = time.perf_counter()
+            try:
+                if rows:
+                    await self._writer.write(rows)
+                else:
+                    await self._writer.ping()
+            except ClickHouseError as error:
+                self.metrics.insert_retries.inc()
+                if self._clickhouse_ok or not paused:
+                    log.warning("clickhouse insert failed, will retry: %r", error)
+                self._set_clickhouse(False)
+                if not paused:
+                    self._pause()
+                    paused = True
+                if self._revoking or self._clock() > self._stop_deadline:
+                    return False
+                await self._poll_while_paused(backoff * random.uniform(0.5, 1.0))
+                backoff = min(backoff * 2, etl.retry_max_s)
+                continue
+            if rows:
+                self.metrics.insert_seconds.observe(time.perf_counter() - started)
+                self.metrics.batch_rows.observe(len(rows))
+                self.metrics.rows_inserted.inc(len(rows))
+            self._set_clickhouse(True)
+            if paused:
+                self._resume()
+            return True
+
+    def _set_clickhouse(self, ok: bool) -> None:
+        if ok and not self._clickhouse_ok:
+            log.info("clickhouse available")
+        self._clickhouse_ok = ok
+        self.metrics.clickhouse_up.set(1 if ok else 0)
+
+    def _pause(self) -> None:
+        consumer = self._consumer
+        if consumer is not None:
+            consumer.pause(*consumer.assignment())
+
+    def _resume(self) -> None:
+        consumer = self._consumer
+        if consumer is not None:
+            consumer.resume(*consumer.assignment())
+
+    async def _poll_while_paused(self, seconds: float) -> None:
+        """Back off while still polling, so the group does not evict us."""
+        consumer = self._consumer
+        if consumer is None:
+            await self._sleep(seconds)
+            return
+        self._last_progress = self._clock()
+        fetched = await consumer.getmany(timeout_ms=int(seconds * 1000))
+        for tp, messages in fetched.items():
+            # Newly assigned partitions are not paused: put their records back.
+            consumer.seek(tp, messages[0].offset)
+        self._pause()
+
+    # -- rebalance ---------------------------------------------------------------
+
+    async def on_revoked(self, revoked: set[TopicPartition]) -> None:
+        """Finish the batch within a bound, or drop it without committing past it."""
+        if self._batch.empty:
+            return
+        if self._lock.locked():
+            # The loop is inside a write (maybe retrying an outage). Waiting for
+            # it here could stall the rebalance; tell it to give up instead.
+            self._revoking = True
+            return
+        self._revoking = True
+        try:
+            async with asyncio.timeout(REVOKE_FLUSH_TIMEOUT_S):
+                async with self._lock:
+                    if not self._batch.empty:
+                        await self._flush_locked()
+        except TimeoutError:
+            pass
+        finally:
+            self._revoking = False
+        if not self._batch.empty:
+            self._drop_batch()
+
+    def _drop_batch(self) -> None:
+        """Forget the unwritten batch; re-read what we keep from its first offsets."""
+        consumer = self._consumer
+        log.warning("dropping an unwritten batch of %d rows (not committed)", len(self._batch.rows))
+        if consumer is not None:
+            assigned = consumer.assignment()
+            for tp, offset in self._first_offsets.items():
+                if tp in assigned:
+                    consumer.seek(tp, offset)
+        self._batch.clear()
+        self._first_offsets.clear()
+
+    def _update_lag(self) -> None:
+        consumer = self._consumer
+        if consumer is None:
+            return
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            committed = self._committed.get(tp)
+            if highwater is not None and committed is not None:
+                self.metrics.consumer_lag.labels(str(tp.partition)).set(max(0, highwater - committed))
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, etl: Etl) -> None:
+        self._etl = etl
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self._etl.on_revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        log.info("assigned partitions", extra={"partitions": sorted(tp.partition for tp in assigned)})
+
+
+async def _quietly(awaitable: Any) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(awaitable, timeout=10.0)
+
+
+async def run(settings: Settings) -> int:
+    telemetry.setup_process(settings, service="clickstream-etl")
+    etl = Etl(settings)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, etl.request_stop)
+    try:
+        await etl.run()
+    finally:
+        telemetry.shutdown()
+    return 0
