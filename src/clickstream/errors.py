@@ -32,8 +32,13 @@ class Unavailable(ClickstreamError):
 
 
 class PoisonRecord(ClickstreamError):
-    """A Kafka record the ETL can never load; it goes to the dead-letter topic."""
+    """A Kafka record the ETL can never load; it goes to the dead-letter topic.
 
-    def __init__(self, reason: str) -> None:
+    `kind` is a short label for metrics (undecodable, unknown_schema, invalid),
+    `reason` the sentence for the record's headers and the logs.
+    """
+
+    def __init__(self, reason: str, kind: str = "invalid") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.kind = kind

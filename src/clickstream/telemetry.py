@@ -69,10 +69,25 @@ def setup_logging(settings: Settings) -> None:
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
 
 
+def _exporters() -> list[str]:
+    """OTEL_TRACES_EXPORTER, or otlp when an OTLP endpoint is configured.
+
+    The specification defaults to otlp; we default to none when nothing says
+    where a collector is, rather than retrying localhost:4318 forever.
+    """
+    names = os.environ.get("OTEL_TRACES_EXPORTER")
+    if names is None:
+        endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+        )
+        names = "otlp" if endpoint else "none"
+    return [name.strip().lower() for name in names.split(",") if name.strip()]
+
+
 def tracing_enabled() -> bool:
     if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
         return False
-    return os.environ.get("OTEL_TRACES_EXPORTER", "otlp").strip().lower() != "none"
+    return any(name != "none" for name in _exporters())
 
 
 def setup_process(settings: Settings, *, service: str) -> None:
@@ -89,9 +104,10 @@ def setup_process(settings: Settings, *, service: str) -> None:
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service)})
     resource = resource.merge(OTELResourceDetector().detect())
     provider = TracerProvider(resource=resource)
-    for name in os.environ.get("OTEL_TRACES_EXPORTER", "otlp").split(","):
-        name = name.strip().lower()
+    for name in _exporters():
         exporter: Any
+        if name == "none":
+            continue
         if name == "console":
             exporter = ConsoleSpanExporter(out=sys.stderr)
         elif name == "otlp":
@@ -107,7 +123,6 @@ def setup_process(settings: Settings, *, service: str) -> None:
 
 
 def shutdown() -> None:
-    global _provider
+    """Flush what was traced; the provider itself lives as long as the process."""
     if _provider is not None:
-        _provider.shutdown()
-        _provider = None
+        _provider.force_flush()

@@ -174,16 +174,16 @@ class Etl:
         try:
             row, received_at = to_row(message.value)
         except PoisonRecord as poison:
-            await self._dead_letter(message, poison.reason)
+            await self._dead_letter(message, poison)
             self._batch.consumed(tp, message.offset, now)
             return
         self._batch.add(tp, message.offset, row, received_at, now)
 
-    async def _dead_letter(self, message: Any, reason: str) -> None:
+    async def _dead_letter(self, message: Any, poison: PoisonRecord) -> None:
         producer = self._dead_letters
         assert producer is not None
         headers = [
-            ("dlq_reason", reason.encode()),
+            ("dlq_reason", poison.reason.encode()),
             ("dlq_topic", message.topic.encode()),
             ("dlq_partition", str(message.partition).encode()),
             ("dlq_offset", str(message.offset).encode()),
@@ -204,8 +204,11 @@ class Etl:
                 log.warning("dead-letter send failed, retrying: %r", error)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.settings.etl.retry_max_s)
-        log.warning("dead-lettered a record", extra={"reason": reason, "offset": message.offset})
-        self.metrics.dead_lettered.labels(reason.split(" ", 1)[0]).inc()
+        log.warning(
+            "dead-lettered a record",
+            extra={"reason": poison.reason, "partition": message.partition, "offset": message.offset},
+        )
+        self.metrics.dead_lettered.labels(poison.kind).inc()
 
     # -- write, then commit --------------------------------------------------------
 

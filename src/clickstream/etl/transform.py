@@ -33,15 +33,16 @@ def _timestamp(document: dict[str, object], field: str) -> datetime:
 def to_row(value: bytes | None) -> tuple[bytes, datetime]:
     """The row to insert and the envelope's `received_at` (for freshness)."""
     if not value:
-        raise PoisonRecord("empty value")
+        raise PoisonRecord("empty value", "undecodable")
     try:
         document = orjson.loads(value)
     except orjson.JSONDecodeError:
-        raise PoisonRecord("value is not JSON") from None
+        raise PoisonRecord("value is not JSON", "undecodable") from None
     if not isinstance(document, dict):
-        raise PoisonRecord("value is not a JSON object")
+        raise PoisonRecord("value is not a JSON object", "undecodable")
     if document.get("schema_version") != SCHEMA_VERSION:
-        raise PoisonRecord(f"unknown schema_version {document.get('schema_version')!r}")
+        version = document.get("schema_version")
+        raise PoisonRecord(f"unknown schema_version {version!r}", "unknown_schema")
     if document.get("event_type") not in _KNOWN_TYPES:
         raise PoisonRecord("unknown event_type")
     event_id = document.get("event_id")

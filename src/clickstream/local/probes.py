@@ -11,8 +11,13 @@ import logging
 import socket
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from clickstream.local.components import Component
+
+T = TypeVar("T")
 
 
 def http_ok(url: str, timeout_s: float = 2.0) -> bool:
@@ -58,11 +63,17 @@ async def _kafka_metadata(port: int) -> bool:
         await client.close()
 
 
+def run_coroutine(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run async admin work from synchronous stack code, even inside a running loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(factory())).result()
+
+
 def kafka_ready(port: int) -> bool:
     # A broker that is still starting makes aiokafka log a connection error on
     # every probe; the probe's answer already says it.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
-    return asyncio.run(_kafka_metadata(port))
+    return run_coroutine(lambda: _kafka_metadata(port))
 
 
 def ready(component: Component) -> bool:

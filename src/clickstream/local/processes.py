@@ -64,19 +64,37 @@ def start(component: Component, extra_env: dict[str, str] | None = None) -> int:
         return pid
     prepare(component)
     env = {**os.environ, **component.env, **(extra_env or {})}
-    with component.log_file.open("ab") as log:
-        process = subprocess.Popen(
-            component.argv,
-            cwd=component.workdir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    stat = _stat(process.pid)
-    component.pid_file.write_text(f"{process.pid} {stat[19] if stat else 0}")
-    return process.pid
+    pid = _spawn(component.argv, component.workdir, env, component.log_file)
+    stat = _stat(pid)
+    component.pid_file.write_text(f"{pid} {stat[19] if stat else 0}")
+    return pid
+
+
+def _spawn(argv: list[str], cwd: Path, env: dict[str, str], log_file: Path) -> int:
+    """fork + exec into a new session, output appended to `log_file`.
+
+    Not subprocess.Popen: these processes outlive the Popen object by design,
+    and Popen warns about every child still running when it is collected.
+    """
+    log_fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    null_fd = os.open(os.devnull, os.O_RDONLY)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.setsid()
+            os.chdir(cwd)
+            os.dup2(null_fd, 0)
+            os.dup2(log_fd, 1)
+            os.dup2(log_fd, 2)
+            os.closerange(3, 4096)
+            os.execvpe(argv[0], argv, env)
+        except BaseException as error:
+            os.write(2, f"cannot start {argv[0]}: {error}\n".encode())
+        finally:
+            os._exit(127)
+    os.close(log_fd)
+    os.close(null_fd)
+    return pid
 
 
 def stop(component: Component, *, kill: bool = False, timeout_s: float = 30.0) -> bool:

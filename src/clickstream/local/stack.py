@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import signal
 import time
@@ -52,8 +51,8 @@ class Stack:
         say("creating Kafka topics and applying ClickHouse migrations")
         service = self.service_settings()
         replication = min(3, len([c for c in self.plan.components if c.kind == "kafka"]))
-        asyncio.run(
-            kafka_topics.ensure_topics(
+        probes.run_coroutine(
+            lambda: kafka_topics.ensure_topics(
                 self.plan.kafka_bootstrap,
                 {
                     service.kafka.topic: self.settings.local.partitions,
@@ -64,7 +63,7 @@ class Stack:
         )
         from clickstream.clickhouse.migrations import migrate
 
-        applied = asyncio.run(migrate(service.clickhouse))
+        applied = probes.run_coroutine(lambda: migrate(service.clickhouse))
         if applied:
             say(f"applied migrations: {', '.join(applied)}")
 

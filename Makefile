@@ -1,0 +1,108 @@
+# The README's commands and CI's. Everything installs itself on first use:
+# uv (pinned, in .cache/), the venv from uv.lock, Kafka's jars from Maven
+# Central and Debian's ClickHouse and ZooKeeper (by `clickstream local`).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .cache/uv/bin/uv
+VENV := .venv
+CLI := $(VENV)/bin/clickstream
+PYTEST := $(VENV)/bin/pytest
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+
+.PHONY: help venv system-deps run up up-cluster down status test test-unit test-integration \
+        test-cluster lint format typecheck bench bench-ingest bench-etl chaos ci clean
+
+help:
+	@echo "make run      set up everything, run the stack and pipeline in the foreground"
+	@echo "make test     every test (unit, chart, integration on single and cluster)"
+	@echo "make up|down  the stack, detached (make up-cluster: 3 brokers, 2x2 ClickHouse)"
+	@echo "make lint     ruff + mypy --strict;  make bench / chaos: benchmarks, fault injection"
+
+# Kubernetes targets (the image, the chart's offline checks): k8s.mk.
+include k8s.mk
+
+$(UV):
+	@echo "[make] installing uv $(UV_VERSION) into .cache/uv"
+	@$(PYTHON) -m venv .cache/uv
+	@.cache/uv/bin/pip install -q "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	@$(UV) sync --frozen --python $(PYTHON) --quiet
+	@touch $@
+
+venv: $(VENV)/.synced
+
+system-deps:
+	scripts/install-system-deps.sh
+
+run: system-deps venv
+	$(CLI) local up --topology single
+
+up: venv
+	$(CLI) local up --topology single --detach
+
+up-cluster: venv
+	$(CLI) local up --topology cluster --detach
+
+down: venv
+	$(CLI) local down
+
+status: venv
+	$(CLI) local status
+
+# The whole suite: fast tests, then integration tests against the real stack in
+# each topology (they share ports, so one after the other).
+test: venv $(HELM)
+	HELM=$(HELM) K8S_KUBE_VERSION=$(K8S_KUBE_VERSION) $(PYTEST) tests/unit tests/chart -q
+	$(MAKE) --no-print-directory test-integration
+	$(MAKE) --no-print-directory test-cluster
+
+test-unit: venv
+	$(PYTEST) tests/unit -q
+
+test-integration: venv
+	@$(CLI) local down >/dev/null 2>&1 || true
+	$(CLI) local up --topology single --detach
+	$(PYTEST) tests/integration -m "not cluster" -q; status=$$?; \
+	  $(CLI) local down; exit $$status
+
+test-cluster: venv
+	@$(CLI) local down >/dev/null 2>&1 || true
+	$(CLI) local up --topology cluster --detach
+	$(PYTEST) tests/integration -m cluster -q; status=$$?; \
+	  $(CLI) local down; exit $$status
+
+lint: venv
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/mypy src
+
+format: venv
+	$(VENV)/bin/ruff format src tests
+	$(VENV)/bin/ruff check --fix src tests
+
+typecheck: venv
+	$(VENV)/bin/mypy src
+
+bench-ingest: venv
+	$(VENV)/bin/python -m benchmarks.ingest
+
+bench-etl: venv
+	$(VENV)/bin/python -m benchmarks.etl
+
+bench: venv
+	$(VENV)/bin/python -m benchmarks.all
+
+chaos: venv
+	$(VENV)/bin/python -m benchmarks.chaos
+
+ci: lint test
+
+clean:
+	-$(CLI) local down
+	rm -rf .cache/local $(VENV)
+
