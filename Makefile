@@ -73,7 +73,7 @@ test-integration: venv
 test-cluster: venv
 	@$(CLI) local down >/dev/null 2>&1 || true
 	$(CLI) local up --topology cluster --detach
-	$(PYTEST) tests/integration -m cluster -q; status=$$?; \
+	$(PYTEST) tests/integration -m "cluster or anytopology" -q; status=$$?; \
 	  $(CLI) local down; exit $$status
 
 lint: venv

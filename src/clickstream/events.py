@@ -38,7 +38,10 @@ _LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 def _as_utc(value: datetime) -> datetime:
     """Timestamps without a zone are taken as UTC; all are stored in UTC."""
-    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-01:00 is past datetime.max in UTC
+        raise ValueError("timestamp must be between 2000-01-01 and 2100-01-01") from None
     if not _EARLIEST <= value < _LATEST:
         raise ValueError("timestamp must be between 2000-01-01 and 2100-01-01")
     return value
@@ -181,7 +184,7 @@ class Record(BaseModel):
 
 
 def _utc_text(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def to_record(event: _Event, *, event_id: uuid.UUID, received_at: datetime) -> Record:

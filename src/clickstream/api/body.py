@@ -33,7 +33,7 @@ def check_media_type(request: Request) -> None:
 async def read_body(request: Request, *, limit: int, timeout_s: float) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.isdigit():
+        if not (declared.isascii() and declared.isdigit()):
             raise _problem(400, "invalid Content-Length")
         if int(declared) > limit:
             raise _problem(413, f"body larger than {limit} bytes")
@@ -60,13 +60,18 @@ async def read_body(request: Request, *, limit: int, timeout_s: float) -> bytes:
 
 
 def gunzip(data: bytes, *, limit: int) -> bytes:
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        out = inflater.decompress(data, limit + 1)
-    except zlib.error:
-        raise _problem(400, "body is not valid gzip") from None
-    if len(out) > limit or inflater.unconsumed_tail:
-        raise _problem(413, f"decompressed body larger than {limit} bytes")
-    if not inflater.eof:
-        raise _problem(400, "gzip body is truncated")
-    return out
+    """Every gzip member of `data` (RFC 1952 allows several), never more than `limit` bytes."""
+    out = bytearray()
+    while True:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            out += inflater.decompress(data, limit + 1 - len(out))
+        except zlib.error:
+            raise _problem(400, "body is not valid gzip") from None
+        if len(out) > limit or inflater.unconsumed_tail:
+            raise _problem(413, f"decompressed body larger than {limit} bytes")
+        if not inflater.eof:
+            raise _problem(400, "gzip body is truncated")
+        data = inflater.unused_data
+        if not data:
+            return bytes(out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -18,9 +19,21 @@ def _child_exit(server: Any, worker: Any) -> None:
     multiprocess.mark_process_dead(worker.pid)
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
-    def __init__(self, settings: Settings) -> None:
+AppFactory = Callable[[Settings], Any]
+
+
+def _create_app(settings: Settings) -> Any:
+    from clickstream.api.app import create_app
+
+    return create_app(settings)
+
+
+class Gunicorn(BaseApplication):  # type: ignore[misc]
+    """Gunicorn configured from ApiSettings; `factory` builds the app in each worker."""
+
+    def __init__(self, settings: Settings, factory: AppFactory = _create_app) -> None:
         self.settings = settings
+        self.factory = factory
         super().__init__()
 
     def load_config(self) -> None:
@@ -43,18 +56,16 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from clickstream.api.app import create_app
-
-        return create_app(self.settings)
+        return self.factory(self.settings)
 
 
-def serve(settings: Settings) -> int:
+def serve(settings: Settings, factory: AppFactory = _create_app) -> int:
     # Prometheus' multiprocess mode: every worker writes its series here and
     # /metrics on any worker reads them all. Set before prometheus_client loads.
     metrics_dir = tempfile.mkdtemp(prefix="clickstream-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     try:
-        _Gunicorn(settings).run()
+        Gunicorn(settings, factory).run()
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0

@@ -8,12 +8,15 @@ import sys
 import uuid
 
 import httpx
+import pytest
 from aiokafka import AIOKafkaProducer
 
 from clickstream.clickhouse.client import ClickHouse
 from clickstream.config import Settings
 from clickstream.local.stack import Stack
 from tests.integration.pipeline import event, read_topic, wait_until
+
+pytestmark = pytest.mark.anytopology
 
 
 async def test_a_record_goes_through_kafka(settings: Settings) -> None:
