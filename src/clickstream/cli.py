@@ -69,9 +69,15 @@ def _local(settings: Settings, args: argparse.Namespace) -> int:
             else:
                 print(f"topology: {report['topology']}")
                 for row in report["components"]:
-                    state = "healthy" if row["healthy"] else ("running" if row["running"] else "stopped")
+                    state = (
+                        "healthy"
+                        if row["healthy"]
+                        else ("running" if row["running"] else "stopped")
+                    )
                     ports = ",".join(f"{k}={v}" for k, v in row["ports"].items())
-                    print(f"  {row['name']:<13} {state:<8} pid={row['pid']} {ports}  {row['log_file']}")
+                    print(
+                        f"  {row['name']:<13} {state:<8} pid={row['pid']} {ports}  {row['log_file']}"
+                    )
             return 0 if report["healthy"] else 1
         elif args.action == "start":
             current.start(args.component)

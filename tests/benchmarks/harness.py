@@ -40,7 +40,9 @@ def new_topic(stack: Stack, prefix: str, partitions: int) -> str:
     topic = f"{prefix}.{uuid.uuid4().hex[:8]}"
     replication = min(3, len([c for c in stack.plan.components if c.kind == "kafka"]))
     asyncio.run(
-        kafka_topics.ensure_topics(stack.plan.kafka_bootstrap, {topic: partitions}, replication=replication)
+        kafka_topics.ensure_topics(
+            stack.plan.kafka_bootstrap, {topic: partitions}, replication=replication
+        )
     )
     return topic
 
@@ -50,9 +52,13 @@ def drop_topic(stack: Stack, topic: str) -> None:
 
 
 @contextlib.contextmanager
-def process(argv: list[str], env: dict[str, str], ready_url: str | None = None) -> Iterator[subprocess.Popen[bytes]]:
-    log = tempfile.NamedTemporaryFile(prefix="bench-", suffix=".log", delete=False)
-    proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+def process(
+    argv: list[str], env: dict[str, str], ready_url: str | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    log = tempfile.NamedTemporaryFile(prefix="bench-", suffix=".log", delete=False)  # noqa: SIM115 (closed in finally)
+    proc = subprocess.Popen(
+        argv, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
+    )
     try:
         if ready_url:
             deadline = time.monotonic() + 60
@@ -99,7 +105,16 @@ def wrk(url: str, body: bytes, *, seconds: int, connections: int, threads: int =
             'wrk.headers["Content-Type"] = "application/json"\n'
         )
     result = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, url],
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            script.name,
+            url,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -112,7 +127,9 @@ def wrk(url: str, body: bytes, *, seconds: int, connections: int, threads: int =
         for m in re.finditer(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
     }
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return WrkResult(rps, percentiles["50"], percentiles["99"], int(non_2xx.group(1)) if non_2xx else 0)
+    return WrkResult(
+        rps, percentiles["50"], percentiles["99"], int(non_2xx.group(1)) if non_2xx else 0
+    )
 
 
 def rss_mb(pid: int) -> float:

@@ -47,7 +47,9 @@ def main() -> None:
             run(f"http://127.0.0.1:{NOOP_PORT}/api/v1/events", single)  # warm-up
             ceiling = run(f"http://127.0.0.1:{NOOP_PORT}/api/v1/events", single)
         with process(
-            [sys.executable, "-m", "clickstream", "api"], api_env, f"http://127.0.0.1:{API_PORT}/readyz"
+            [sys.executable, "-m", "clickstream", "api"],
+            api_env,
+            f"http://127.0.0.1:{API_PORT}/readyz",
         ):
             url = f"http://127.0.0.1:{API_PORT}/api/v1/events"
             run(url, single)  # warm-up
@@ -58,9 +60,15 @@ def main() -> None:
 
     ratio = single_result.requests_per_s / ceiling.requests_per_s
     batch_eps = batch_result.requests_per_s * 100
-    print(f"ceiling (no-op FastAPI, same gunicorn): {ceiling.requests_per_s:,.0f} req/s, p50 {ceiling.p50_ms:.2f} ms, p99 {ceiling.p99_ms:.2f} ms")
-    print(f"single events: {single_result.requests_per_s:,.0f} events/s, p50 {single_result.p50_ms:.2f} ms, p99 {single_result.p99_ms:.2f} ms, non-2xx {single_result.non_2xx}")
-    print(f"batches of 100: {batch_result.requests_per_s:,.0f} req/s = {batch_eps:,.0f} events/s, p50 {batch_result.p50_ms:.2f} ms, p99 {batch_result.p99_ms:.2f} ms, non-2xx {batch_result.non_2xx}")
+    print(
+        f"ceiling (no-op FastAPI, same gunicorn): {ceiling.requests_per_s:,.0f} req/s, p50 {ceiling.p50_ms:.2f} ms, p99 {ceiling.p99_ms:.2f} ms"
+    )
+    print(
+        f"single events: {single_result.requests_per_s:,.0f} events/s, p50 {single_result.p50_ms:.2f} ms, p99 {single_result.p99_ms:.2f} ms, non-2xx {single_result.non_2xx}"
+    )
+    print(
+        f"batches of 100: {batch_result.requests_per_s:,.0f} req/s = {batch_eps:,.0f} events/s, p50 {batch_result.p50_ms:.2f} ms, p99 {batch_result.p99_ms:.2f} ms, non-2xx {batch_result.non_2xx}"
+    )
     print(
         f"RESULT single_eps={single_result.requests_per_s:.0f} single_p99_ms={single_result.p99_ms:.2f} "
         f"ceiling_ratio={ratio:.2f} batch_eps={batch_eps:.0f}"

@@ -62,7 +62,9 @@ class Rendering:
 def render_chart(*values_files: str, **values: Any) -> Rendering:
     helm = helm_binary()
     if helm is None:
-        pytest.fail("no helm binary: run the chart tests through `make test` or `make k8s-chart-test`")
+        pytest.fail(
+            "no helm binary: run the chart tests through `make test` or `make k8s-chart-test`"
+        )
     args = [helm, "template", "clickstream", str(CHART), "--namespace", "clickstream"]
     args += ["--kube-version", KUBE_VERSION]
     for values_file in values_files:

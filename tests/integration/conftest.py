@@ -29,14 +29,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def stack() -> Stack:
     stack = open_stack(Settings())
-    if not all(row["healthy"] for row in stack.status()["components"] if row["kind"] not in ("api", "etl")):
+    if not all(
+        row["healthy"] for row in stack.status()["components"] if row["kind"] not in ("api", "etl")
+    ):
         stack.up()
     return stack
 
 
 @pytest.fixture(scope="session")
 def cluster(stack: Stack) -> Stack:
-    assert stack.plan.topology == "cluster", "cluster tests need `clickstream local up --topology cluster`"
+    assert stack.plan.topology == "cluster", (
+        "cluster tests need `clickstream local up --topology cluster`"
+    )
     return stack
 
 
@@ -74,7 +78,9 @@ async def settings(base_settings: Settings, stack: Stack) -> AsyncIterator[Setti
         }
     )
     yield settings
-    on_cluster = f"ON CLUSTER {settings.clickhouse.cluster}" if settings.clickhouse.replicated else ""
+    on_cluster = (
+        f"ON CLUSTER {settings.clickhouse.cluster}" if settings.clickhouse.replicated else ""
+    )
     async with ClickHouse(base_settings.clickhouse) as clickhouse:
         await clickhouse.execute(f"DROP DATABASE IF EXISTS {database} {on_cluster}")
     await kafka_topics.delete_topics(base_settings.kafka.bootstrap_servers, [topic, dlq])

@@ -42,7 +42,9 @@ async def api_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
             assert time.monotonic() < deadline, "producer never became ready"
             await asyncio.sleep(0.1)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://api", timeout=30) as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://api", timeout=30
+        ) as client:
             yield client
 
 
@@ -94,7 +96,9 @@ async def post_events(client: httpx.AsyncClient, events: list[dict[str, Any]]) -
     """Send events in batches; every one must be acknowledged."""
     ids: list[str] = []
     for start in range(0, len(events), 500):
-        response = await client.post("/api/v1/events/batch", json={"events": events[start : start + 500]})
+        response = await client.post(
+            "/api/v1/events/batch", json={"events": events[start : start + 500]}
+        )
         assert response.status_code == 200, response.text
         ids += response.json()["event_ids"]
     return ids
@@ -131,7 +135,9 @@ async def wait_for_ids(settings: Settings, expected: set[str], timeout_s: float 
     await wait_until(all_there, timeout_s=timeout_s, what=f"{len(expected)} events in ClickHouse")
 
 
-async def read_topic(settings: Settings, topic: str, count: int, timeout_s: float = 30.0) -> list[Any]:
+async def read_topic(
+    settings: Settings, topic: str, count: int, timeout_s: float = 30.0
+) -> list[Any]:
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=settings.kafka.bootstrap_servers,

@@ -35,7 +35,9 @@ async def per_node(cluster: Stack, settings: Settings, sql: str) -> dict[tuple[i
 async def test_rows_spread_over_both_shards_and_replicas_agree(
     cluster: Stack, settings: Settings
 ) -> None:
-    events = [event(kind, user_id=f"user-{i % 50}") for i, kind in enumerate(["click", "page_view"] * 500)]
+    events = [
+        event(kind, user_id=f"user-{i % 50}") for i, kind in enumerate(["click", "page_view"] * 500)
+    ]
     events += [event("click", user_id=None) for _ in range(100)]
     async with api_client(settings) as client, running_etl(settings):
         ids = await post_events(client, events)

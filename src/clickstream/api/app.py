@@ -43,7 +43,10 @@ State = Annotated[ApiState, Depends(_state)]
 
 def _json(content: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        orjson.dumps(content), status_code=status_code, media_type="application/json", headers=headers
+        orjson.dumps(content),
+        status_code=status_code,
+        media_type="application/json",
+        headers=headers,
     )
 
 

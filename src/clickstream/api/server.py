@@ -16,7 +16,7 @@ from clickstream.config import Settings
 def _child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
 AppFactory = Callable[[Settings], Any]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -49,7 +50,7 @@ class ClickHouse:
         try:
             async with connection.cursor() as cursor:
                 if settings:
-                    cursor.set_settings(settings)
+                    cursor.set_settings(settings)  # type: ignore[no-untyped-call]
                 await cursor.execute(query, rows)
                 return list(await cursor.fetchall()) if rows is None else []
         except BaseException:
@@ -60,10 +61,8 @@ class ClickHouse:
     async def close(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:
-            try:
+            with contextlib.suppress(*ClickHouseError):
                 await connection.close()
-            except ClickHouseError:
-                pass
 
     async def __aenter__(self) -> ClickHouse:
         return self

@@ -18,7 +18,9 @@ class Batch:
     opened_at: float | None = None
     newest_received_at: datetime | None = None
 
-    def add(self, tp: TopicPartition, offset: int, row: bytes, received_at: datetime, now: float) -> None:
+    def add(
+        self, tp: TopicPartition, offset: int, row: bytes, received_at: datetime, now: float
+    ) -> None:
         self.rows.append(row)
         self.newest_received_at = received_at
         self.consumed(tp, offset, now)

@@ -38,10 +38,14 @@ class EtlMetrics:
             registry=registry,
         )
         self.insert_retries = Counter(
-            "clickstream_etl_insert_retries", "Failed inserts that will be retried", registry=registry
+            "clickstream_etl_insert_retries",
+            "Failed inserts that will be retried",
+            registry=registry,
         )
         self.clickhouse_up = Gauge(
-            "clickstream_etl_clickhouse_up", "1 when the last insert or probe succeeded", registry=registry
+            "clickstream_etl_clickhouse_up",
+            "1 when the last insert or probe succeeded",
+            registry=registry,
         )
         self.freshness_seconds = Histogram(
             "clickstream_etl_freshness_seconds",
@@ -112,9 +116,13 @@ class StatusServer:
             return "200 OK", self._metrics.render(), "text/plain; version=0.0.4"
         if path in ("/healthz", "/readyz"):
             ok = self._live() if path == "/healthz" else self._ready()
-            return ("200 OK", b"ok\n", "text/plain") if ok else (
-                "503 Service Unavailable",
-                b"not ok\n",
-                "text/plain",
+            return (
+                ("200 OK", b"ok\n", "text/plain")
+                if ok
+                else (
+                    "503 Service Unavailable",
+                    b"not ok\n",
+                    "text/plain",
+                )
             )
         return "404 Not Found", b"not found\n", "text/plain"

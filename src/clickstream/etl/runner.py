@@ -206,7 +206,11 @@ class Etl:
                 backoff = min(backoff * 2, self.settings.etl.retry_max_s)
         log.warning(
             "dead-lettered a record",
-            extra={"reason": poison.reason, "partition": message.partition, "offset": message.offset},
+            extra={
+                "reason": poison.reason,
+                "partition": message.partition,
+                "offset": message.offset,
+            },
         )
         self.metrics.dead_lettered.labels(poison.kind).inc()
 
@@ -344,7 +348,9 @@ class Etl:
             highwater = consumer.highwater(tp)
             committed = self._committed.get(tp)
             if highwater is not None and committed is not None:
-                self.metrics.consumer_lag.labels(str(tp.partition)).set(max(0, highwater - committed))
+                self.metrics.consumer_lag.labels(str(tp.partition)).set(
+                    max(0, highwater - committed)
+                )
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -355,7 +361,9 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._etl.on_revoked(revoked)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        log.info("assigned partitions", extra={"partitions": sorted(tp.partition for tp in assigned)})
+        log.info(
+            "assigned partitions", extra={"partitions": sorted(tp.partition for tp in assigned)}
+        )
 
 
 async def _quietly(awaitable: Any) -> None:

@@ -78,7 +78,9 @@ class StackPlan:
         """A component by name, or every component of a kind (`kafka`, `clickhouse`)."""
         chosen = [c for c in self.components if name in (c.name, c.kind)]
         if not chosen:
-            known = ", ".join(sorted({c.name for c in self.components} | {c.kind for c in self.components}))
+            known = ", ".join(
+                sorted({c.name for c in self.components} | {c.kind for c in self.components})
+            )
             raise KeyError(f"no component {name!r}; known: {known}")
         return chosen
 
@@ -282,7 +284,11 @@ def _clickhouse(settings: Settings, topology: Topology) -> list[Component]:
             Component(
                 name=f"clickhouse-{i + 1}",
                 kind="clickhouse",
-                ports={"native": node.port, "http": node.http_port, "interserver": node.interserver_port},
+                ports={
+                    "native": node.port,
+                    "http": node.http_port,
+                    "interserver": node.interserver_port,
+                },
                 workdir=workdir,
                 argv=[_clickhouse_server(), f"--config-file={config}"],
                 files={config: config_text, workdir / "users.xml": users_xml},
@@ -388,7 +394,9 @@ def plan(settings: Settings, topology: Topology, kafka_libs: Path) -> StackPlan:
     components += kafka
     components += _clickhouse(settings, topology)
     if settings.local.start_pipeline:
-        components += _pipeline(settings, topology, bootstrap, _clickhouse_nodes(settings, topology))
+        components += _pipeline(
+            settings, topology, bootstrap, _clickhouse_nodes(settings, topology)
+        )
     local = settings.local
     return StackPlan(
         topology=topology,

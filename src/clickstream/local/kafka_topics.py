@@ -5,6 +5,8 @@ In Kubernetes Strimzi's KafkaTopic objects own the topics; here we create them.
 
 from __future__ import annotations
 
+import contextlib
+
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -25,10 +27,8 @@ async def ensure_topics(bootstrap: str, partitions: dict[str, int], *, replicati
             if name not in existing
         ]
         if wanted:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(wanted)
-            except TopicAlreadyExistsError:
-                pass
     finally:
         await admin.close()
 

@@ -9,6 +9,7 @@ re-executes itself shows an empty one for a moment.)
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -104,19 +105,15 @@ def stop(component: Component, *, kill: bool = False, timeout_s: float = 30.0) -
         component.pid_file.unlink(missing_ok=True)
         return False
     sig = signal.SIGKILL if kill else signal.SIGTERM
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
     deadline = time.monotonic() + timeout_s
     while _alive(pid) and time.monotonic() < deadline:
         _reap(pid)
         time.sleep(0.05)
     if _alive(pid):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         while _alive(pid):
             _reap(pid)
             time.sleep(0.05)
@@ -131,10 +128,8 @@ def _alive(pid: int) -> bool:
 
 def _reap(pid: int) -> None:
     """Collect our own child's exit status so it does not linger as a zombie."""
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def rss_bytes(pid: int) -> int:

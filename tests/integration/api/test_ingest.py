@@ -89,7 +89,10 @@ async def test_kafka_down_gives_fast_503_and_recovers(settings: Settings, stack:
                 await _sleep(0.2)
             assert (await client.get("/readyz")).status_code == 503
             assert (await client.get("/healthz")).status_code == 200
-            statuses = {(await client.post("/api/v1/events", json={"event": event()})).status_code for _ in range(5)}
+            statuses = {
+                (await client.post("/api/v1/events", json={"event": event()})).status_code
+                for _ in range(5)
+            }
             assert statuses == {503}
         finally:
             stack.start("kafka")

@@ -56,7 +56,10 @@ async def test_each_type_lands_with_its_columns(settings: Settings) -> None:
     click = by_type["click"]
     assert (click[1], click[2], click[3]) == (bodies["click"]["event_id"], common[0], "user-click")
     assert click[4:9] == ("US", "mobile", "button_submit", "https://example.com/submit", "")
-    assert by_type["page_view"][7:9] == ("https://example.com/submit", "https://example.com/redirect")
+    assert by_type["page_view"][7:9] == (
+        "https://example.com/submit",
+        "https://example.com/redirect",
+    )
     assert by_type["search_filter_use"][9:11] == ("title", "the star")
     assert by_type["quality_change"][11:15] == (
         "8bcb67fe-bde6-4645-af85-6664a9298b8c",

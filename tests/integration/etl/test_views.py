@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 
 from clickstream.config import Settings
-from tests.integration.pipeline import api_client, event, post_events, query, running_etl, wait_for_ids
+from tests.integration.pipeline import (
+    api_client,
+    event,
+    post_events,
+    query,
+    running_etl,
+    wait_for_ids,
+)
 
 A, B, ANON = "user-a", "user-b", None
 
@@ -36,7 +43,14 @@ DATA: list[dict[str, Any]] = [
     event("search_filter_use", user_id=B, filter_type="genre", filter_value="comedy"),
     # quality changes
     event("quality_change", user_id=A, from_quality="240p", to_quality="720p"),
-    event("quality_change", user_id=B, device="desktop", country="DE", from_quality="1080p", to_quality="480p"),
+    event(
+        "quality_change",
+        user_id=B,
+        device="desktop",
+        country="DE",
+        from_quality="1080p",
+        to_quality="480p",
+    ),
     event("quality_change", user_id=A, from_quality="auto", to_quality="720p"),
     event("quality_change", user_id=A, from_quality="4k", to_quality="1080p"),
     # films watched to the end (A twice)
@@ -72,7 +86,8 @@ async def test_clicks_by_element(loaded: Settings) -> None:
 
 async def test_page_views(loaded: Settings) -> None:
     rows = await view(
-        loaded, "SELECT page_url, views, users, anonymous_views FROM {db}.page_views ORDER BY page_url"
+        loaded,
+        "SELECT page_url, views, users, anonymous_views FROM {db}.page_views ORDER BY page_url",
     )
     assert rows == [("/films", 2, 2, 0), ("/films/1", 1, 1, 0), ("/home", 4, 2, 1)]
 
@@ -114,6 +129,7 @@ async def test_quality_changes(loaded: Settings) -> None:
 
 async def test_videos_completed(loaded: Settings) -> None:
     rows = await view(
-        loaded, "SELECT video_id, completions, users, avg_duration_s FROM {db}.videos_completed ORDER BY video_id"
+        loaded,
+        "SELECT video_id, completions, users, avg_duration_s FROM {db}.videos_completed ORDER BY video_id",
     )
     assert rows == [("v1", 3, 2, 200.0), ("v2", 1, 0, 50.0)]

@@ -79,7 +79,9 @@ def test_valid_envelope_is_the_row_itself_with_its_receipt_time(body: dict[str, 
         pytest.param(changed(event_type=DROP), "unknown event_type", id="no-event-type"),
         pytest.param(changed(event_id=DROP), "event_id missing", id="no-event-id"),
         pytest.param(changed(event_id=5), "event_id missing", id="int-event-id"),
-        pytest.param(changed(event_id="not-a-uuid"), "event_id is not a canonical UUID", id="bad-event-id"),
+        pytest.param(
+            changed(event_id="not-a-uuid"), "event_id is not a canonical UUID", id="bad-event-id"
+        ),
         pytest.param(changed(timestamp=DROP), "timestamp missing", id="no-timestamp"),
         pytest.param(changed(timestamp=1727965800), "timestamp missing", id="numeric-timestamp"),
         pytest.param(
