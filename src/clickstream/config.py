@@ -39,7 +39,8 @@ class ApiSettings(_Section):
     # Deadline for one Kafka acknowledgement; past it the client gets 503.
     produce_timeout_s: float = Field(default=5.0, gt=0)
     retry_after_s: int = Field(default=1, ge=1)
-    linger_ms: int = Field(default=5, ge=0)
+    # Requests arriving within this window share one Kafka batch per partition.
+    linger_ms: float = Field(default=2.0, ge=0)
     # Applies after gzip decompression too.
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     # A client must deliver its whole body within this, or get 408: a client

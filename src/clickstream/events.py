@@ -8,7 +8,9 @@ materialized view in `clickhouse/sql/0005_events_ingest_mv.sql`.
 
 from __future__ import annotations
 
+import os
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -171,49 +173,68 @@ class BatchAccepted(BaseModel):
 # -- the Kafka envelope ---------------------------------------------------------
 
 
-class Record(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Record:
     """One Kafka record, ready for the producer."""
-
-    model_config = ConfigDict(frozen=True)
 
     key: bytes
     value: bytes
     headers: list[tuple[str, bytes]]
-    event_id: uuid.UUID
+    event_id: str
     event_type: str
 
 
-def _utc_text(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def utc_text(value: datetime) -> str:
+    """ISO 8601 in UTC with microseconds and a Z, as the envelope carries times."""
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    # isoformat is several times faster than strftime: "...+00:00" -> "...Z".
+    return value.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
-def to_record(event: _Event, *, event_id: uuid.UUID, received_at: datetime) -> Record:
+_NOT_FIELDS = frozenset({"event_id", "timestamp", "event_type"})
+
+
+def to_record(event: _Event, *, event_id: uuid.UUID | str, received_at: datetime | str) -> Record:
     """Event -> envelope. `event_id` and `received_at` are passed in (no clock here).
 
     The envelope is flat JSON with the event's own field names; its key is the
     user (one user's events stay ordered on one partition) or, for anonymous
-    events, the event id.
+    events, the event id. This runs once per event on the ingest path, hence
+    the plain dict work instead of model_dump.
     """
-    fields = event.model_dump(exclude={"event_id", "timestamp", "event_type"})
+    event_id = str(event_id)
     event_type = "video_complete" if isinstance(event, VideoComplete) else event.event_type  # type: ignore[attr-defined]
     envelope = {
         "schema_version": SCHEMA_VERSION,
-        "event_id": str(event_id),
-        "received_at": _utc_text(received_at),
+        "event_id": event_id,
+        "received_at": received_at if isinstance(received_at, str) else utc_text(received_at),
         "event_type": event_type,
-        "timestamp": _utc_text(event.timestamp),
-        **fields,
+        "timestamp": utc_text(event.timestamp),
     }
-    key = event.user_id if event.user_id is not None else str(event_id)
+    for name, value in event.__dict__.items():
+        if name not in _NOT_FIELDS:
+            envelope[name] = value
+    key = event.user_id if event.user_id is not None else event_id
     return Record(
         key=key.encode(),
         value=orjson.dumps(envelope),
-        headers=[("event_type", event_type.encode()), ("schema_version", b"%d" % SCHEMA_VERSION)],
+        headers=[("event_type", event_type.encode()), ("schema_version", _VERSION_HEADER)],
         event_id=event_id,
         event_type=event_type,
     )
 
 
-def event_id_of(event: _Event) -> uuid.UUID:
+_VERSION_HEADER = b"%d" % SCHEMA_VERSION
+
+
+def new_event_id() -> str:
+    """A random (version 4) UUID as text, without building a uuid.UUID."""
+    digits = os.urandom(16).hex()
+    variant = "89ab"[int(digits[16], 16) & 3]
+    return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:]}"
+
+
+def event_id_of(event: _Event) -> str:
     """The client's id when it sent one (its retries collapse), else a new one."""
-    return event.event_id if event.event_id is not None else uuid.uuid4()
+    return str(event.event_id) if event.event_id is not None else new_event_id()

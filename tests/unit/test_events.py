@@ -102,7 +102,7 @@ def test_envelope_is_flat_versioned_json_of_the_event() -> None:
         "element": "button_submit",
         "page_url": "https://example.com/submit",
     }
-    assert got.event_id == EVENT_ID
+    assert got.event_id == str(EVENT_ID)
     assert got.event_type == "click"
     assert got.key == b"956939f6-7a98-4bf1-9949-500e5dd20fa0"
     assert got.headers == [("event_type", b"click"), ("schema_version", b"1")]
@@ -151,7 +151,7 @@ def test_non_ascii_text_survives_the_envelope() -> None:
 def test_event_id_of_keeps_the_clients_id() -> None:
     client_id = uuid.uuid4()
 
-    assert events.event_id_of(parse(event("click", event_id=str(client_id)))) == client_id
+    assert events.event_id_of(parse(event("click", event_id=str(client_id)))) == str(client_id)
 
 
 def test_event_id_of_assigns_a_new_random_id_otherwise() -> None:
@@ -160,7 +160,8 @@ def test_event_id_of_assigns_a_new_random_id_otherwise() -> None:
     first, second = events.event_id_of(parsed), events.event_id_of(parsed)
 
     assert first != second
-    assert first.version == 4
+    assert uuid.UUID(first).version == 4
+    assert str(uuid.UUID(first)) == first
 
 
 def test_received_at_in_another_zone_is_written_as_utc() -> None:
@@ -191,3 +192,12 @@ def test_validation_errors_name_the_field(body: dict[str, Any], field: str) -> N
         parse(body)
 
     assert field in [item["loc"][-1] for item in error.value.errors()]
+
+
+def test_new_event_ids_are_canonical_random_uuids() -> None:
+    ids = [events.new_event_id() for _ in range(2_000)]
+
+    assert len(set(ids)) == len(ids)
+    parsed = [uuid.UUID(i) for i in ids]
+    assert all(p.version == 4 and p.variant == uuid.RFC_4122 for p in parsed)
+    assert [str(p) for p in parsed] == ids

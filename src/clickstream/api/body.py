@@ -37,26 +37,45 @@ async def read_body(request: Request, *, limit: int, timeout_s: float) -> bytes:
             raise _problem(400, "invalid Content-Length")
         if int(declared) > limit:
             raise _problem(413, f"body larger than {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
     try:
-        async with asyncio.timeout(timeout_s):
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    raise _problem(413, f"body larger than {limit} bytes")
-                chunks.append(chunk)
-    except TimeoutError:
-        raise _problem(408, f"body not received within {timeout_s:g}s") from None
+        body = await _receive(request, limit=limit, timeout_s=timeout_s)
     except ClientDisconnect:
         raise _problem(400, "client disconnected before sending the whole body") from None
-    body = b"".join(chunks)
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding == "gzip":
         return gunzip(body, limit=limit)
     if encoding not in ("identity", ""):
         raise _problem(415, "Content-Encoding must be gzip or identity")
     return body
+
+
+async def _receive(request: Request, *, limit: int, timeout_s: float) -> bytes:
+    # A small body usually arrives in the first ASGI message: take it without
+    # arming a timer. Only a body that keeps coming is read under the deadline.
+    message = await request.receive()
+    if message["type"] == "http.disconnect":
+        raise ClientDisconnect
+    first: bytes = message.get("body", b"")
+    if len(first) > limit:
+        raise _problem(413, f"body larger than {limit} bytes")
+    if not message.get("more_body", False):
+        return first
+    chunks, size = [first], len(first)
+    try:
+        async with asyncio.timeout(timeout_s):
+            while True:
+                message = await request.receive()
+                if message["type"] == "http.disconnect":
+                    raise ClientDisconnect
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    raise _problem(413, f"body larger than {limit} bytes")
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    return b"".join(chunks)
+    except TimeoutError:
+        raise _problem(408, f"body not received within {timeout_s:g}s") from None
 
 
 def gunzip(data: bytes, *, limit: int) -> bytes:

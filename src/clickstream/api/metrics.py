@@ -9,10 +9,13 @@ all of them.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from clickstream.events import EVENT_TYPES
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -45,10 +48,24 @@ class ApiMetrics:
         )
         self.produce_seconds = Histogram(
             "clickstream_api_produce_seconds",
-            "Time from handing records to the producer to Kafka's acknowledgement",
+            "Time from a coalesced flush to Kafka's acknowledgement of all its records",
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+
+        self._accepted = {
+            event_type: self.events_accepted.labels(event_type) for event_type in EVENT_TYPES
+        }
+        self._requests: dict[tuple[str, int], Any] = {}
+
+    def accepted(self, event_type: str) -> Any:
+        return self._accepted[event_type]
+
+    def request(self, route: str, status: int) -> Any:
+        child = self._requests.get((route, status))
+        if child is None:
+            child = self._requests[(route, status)] = self.requests.labels(route, str(status))
+        return child
 
     def render(self) -> bytes:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -61,9 +78,11 @@ class ApiMetrics:
 class RequestCounter:
     """Counts every response by matched route template and status code."""
 
-    def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: ApiMetrics, plain_routes: frozenset[str]) -> None:
         self.app = app
         self.metrics = metrics
+        # Plain Starlette routes leave no "route" in the scope; their path is the label.
+        self.plain_routes = plain_routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -81,5 +100,7 @@ class RequestCounter:
             await self.app(scope, receive, send_and_record)
         finally:
             route = scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            self.metrics.requests.labels(path, str(status)).inc()
+            path = getattr(route, "path", None)
+            if path is None:
+                path = scope["path"] if scope["path"] in self.plain_routes else "unmatched"
+            self.metrics.request(path, status).inc()
