@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Coroutine
+from typing import Any
 
 from clickstream.config import Settings
 
@@ -43,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "etl":
         from clickstream.etl.runner import run
 
-        return asyncio.run(run(settings))
+        return _run_fast(run(settings))
     if args.command == "migrate":
         from clickstream.clickhouse.migrations import migrate
 
@@ -87,3 +89,12 @@ def _local(settings: Settings, args: argparse.Namespace) -> int:
         print(f"clickstream local: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def _run_fast(main: Coroutine[Any, Any, int]) -> int:
+    """Run on uvloop (installed with uvicorn[standard]) when it is there."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - a dependency; plain asyncio works too
+        return asyncio.run(main)
+    return uvloop.run(main)

@@ -74,7 +74,9 @@ class ClickHouseSettings(_Section):
 
 class EtlSettings(_Section):
     group_id: str = "clickstream-etl"
-    batch_max_rows: int = Field(default=10_000, ge=1)
+    # Rows per insert; a batch also goes after batch_max_wait_s. Larger batches
+    # cost ClickHouse less per row when catching up on a backlog.
+    batch_max_rows: int = Field(default=25_000, ge=1)
     batch_max_wait_s: float = Field(default=1.0, gt=0)
     retry_initial_s: float = Field(default=0.2, gt=0)
     retry_max_s: float = Field(default=15.0, gt=0)

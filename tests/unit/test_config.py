@@ -17,7 +17,7 @@ def test_defaults_without_environment() -> None:
     assert settings.kafka.bootstrap_servers == "127.0.0.1:9092"
     assert settings.api.max_body_bytes == 1024 * 1024
     assert settings.clickhouse.replicated is False
-    assert settings.etl.batch_max_rows == 10_000
+    assert settings.etl.batch_max_rows == 25_000
     assert settings.local.topology == "single"
 
 

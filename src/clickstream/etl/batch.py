@@ -15,6 +15,8 @@ class Batch:
     rows: list[bytes] = field(default_factory=list)
     # Highest offset consumed per partition, rows and dead letters alike.
     offsets: dict[TopicPartition, int] = field(default_factory=dict)
+    # Lowest, so an abandoned batch can be read again from where it began.
+    first_offsets: dict[TopicPartition, int] = field(default_factory=dict)
     opened_at: float | None = None
     newest_received_at: datetime | None = None
 
@@ -25,10 +27,28 @@ class Batch:
         self.newest_received_at = received_at
         self.consumed(tp, offset, now)
 
+    def extend(
+        self,
+        tp: TopicPartition,
+        first_offset: int,
+        last_offset: int,
+        rows: list[bytes],
+        newest_received_at: datetime | None,
+        now: float,
+    ) -> None:
+        """Offsets first..last of one partition, done; `rows` are the loadable ones."""
+        self.rows += rows
+        if newest_received_at is not None:
+            self.newest_received_at = newest_received_at
+        self.consumed(tp, first_offset, now)
+        self.offsets[tp] = last_offset
+
     def consumed(self, tp: TopicPartition, offset: int, now: float) -> None:
         """Mark an offset done without a row (a dead-lettered record)."""
         if self.opened_at is None:
             self.opened_at = now
+        if tp not in self.first_offsets:
+            self.first_offsets[tp] = offset
         self.offsets[tp] = offset
 
     def due(self, now: float) -> bool:
@@ -53,5 +73,9 @@ class Batch:
     def clear(self) -> None:
         self.rows = []
         self.offsets = {}
+        self.first_offsets = {}
         self.opened_at = None
         self.newest_received_at = None
+
+    def successor(self) -> Batch:
+        return Batch(max_rows=self.max_rows, max_wait_s=self.max_wait_s)

@@ -2,10 +2,11 @@
 
 The one rule: offsets are committed (`offset + 1` per partition) only after
 ClickHouse accepted every row before them. While ClickHouse is unavailable
-the same batch is retried with capped exponential backoff and jitter, the
-partitions are paused (memory stays bounded) and polled (the group membership
-stays alive), and nothing is committed. A record that can never load goes to
-the dead-letter topic, and only then is its offset committed.
+the same batch is retried with capped exponential backoff and jitter, at most
+one more batch fills behind it, then the partitions are paused (memory stays
+bounded) and still polled (the group membership stays alive); nothing is
+committed. A record that can never load goes to the dead-letter topic, and
+only then is its offset committed.
 """
 
 from __future__ import annotations
@@ -56,15 +57,19 @@ class Etl:
         self._writer = writer or ClickHouseWriter(settings.clickhouse)
         self._clock = clock
         etl = settings.etl
+        # Two batches at most: one filling from Kafka while the other is written.
         self._batch = Batch(max_rows=etl.batch_max_rows, max_wait_s=etl.batch_max_wait_s)
+        self._writing: asyncio.Task[bool] | None = None
+        self._writing_batch: Batch | None = None
         self._lock = asyncio.Lock()
         self._stopping = asyncio.Event()
         self._stop_deadline = float("inf")
-        self._revoking = False
+        self._giving_up = False
+        # Wakes a retry backoff early: on stop, or when a rebalance needs the batch.
+        self._interrupt = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
         self._dead_letters: AIOKafkaProducer | None = None
         self._committed: dict[TopicPartition, int] = {}
-        self._first_offsets: dict[TopicPartition, int] = {}
         self._last_progress = clock()
         self._clickhouse_ok = False
 
@@ -75,6 +80,7 @@ class Etl:
             log.info("stopping: finishing the current batch")
             self._stop_deadline = self._clock() + SHUTDOWN_FLUSH_TIMEOUT_S
             self._stopping.set()
+            self._interrupt.set()
 
     @property
     def live(self) -> bool:
@@ -137,8 +143,8 @@ class Etl:
         if self._consumer is not None:
             async with self._lock:
                 if not self._batch.empty:
-                    await self._flush_locked()
-        if self._consumer is not None:
+                    await self._hand_off()
+                await self._wait_for_writer()
             await _quietly(self._consumer.stop())
         if self._dead_letters is not None:
             await _quietly(self._dead_letters.stop())
@@ -153,31 +159,31 @@ class Etl:
     async def _consume(self) -> None:
         consumer = self._consumer
         assert consumer is not None
-        batch = self._batch
         while not self._stopping.is_set():
             now = self._clock()
+            batch = self._batch
             room = max(1, batch.max_rows - len(batch.rows))
             fetched = await consumer.getmany(
                 timeout_ms=int(batch.wait_s(now) * 1000), max_records=room
             )
             self._last_progress = now = self._clock()
             async with self._lock:
+                batch = self._batch
                 for tp, messages in fetched.items():
-                    self._first_offsets.setdefault(tp, messages[0].offset)
+                    # The hottest loop of the ETL: keep it to one call per record.
+                    rows: list[bytes] = []
+                    newest: datetime | None = None
                     for message in messages:
-                        await self._take(tp, message, now)
+                        try:
+                            row, newest = to_row(message.value)
+                        except PoisonRecord as poison:
+                            await self._dead_letter(message, poison)
+                            continue
+                        rows.append(row)
+                    batch.extend(tp, messages[0].offset, messages[-1].offset, rows, newest, now)
                     self.metrics.records_consumed.inc(len(messages))
                 if batch.due(now):
-                    await self._flush_locked()
-
-    async def _take(self, tp: TopicPartition, message: Any, now: float) -> None:
-        try:
-            row, received_at = to_row(message.value)
-        except PoisonRecord as poison:
-            await self._dead_letter(message, poison)
-            self._batch.consumed(tp, message.offset, now)
-            return
-        self._batch.add(tp, message.offset, row, received_at, now)
+                    await self._hand_off()
 
     async def _dead_letter(self, message: Any, poison: PoisonRecord) -> None:
         producer = self._dead_letters
@@ -215,15 +221,55 @@ class Etl:
         self.metrics.dead_lettered.labels(poison.kind).inc()
 
     # -- write, then commit --------------------------------------------------------
+    # The full batch is written in a task of its own while the next one fills,
+    # so reading Kafka overlaps ClickHouse's work. Batches are handed off one
+    # at a time, so offsets are still committed in order.
 
-    async def _flush_locked(self) -> None:
-        batch = self._batch
-        written = await self._write_until_done(batch.rows)
-        if not written:
-            if self._revoking:
-                self._revoking = False
-                self._drop_batch()
+    async def _hand_off(self) -> None:
+        """Start writing the current batch once the previous one is done."""
+        if not await self._wait_for_writer():
             return
+        batch, self._batch = self._batch, self._batch.successor()
+        self._writing_batch = batch
+        self._writing = asyncio.create_task(self._write_and_commit(batch), name="etl-write")
+
+    async def _wait_for_writer(self) -> bool:
+        """Wait for the batch being written; False if it was abandoned (then so is ours)."""
+        task = self._writing
+        if task is None:
+            return True
+        if not task.done():
+            # Meanwhile keep polling with every partition paused, so the group
+            # does not evict us during a long ClickHouse outage.
+            self._pause()
+            while not task.done():
+                await asyncio.wait({task}, timeout=1.0)
+                if not task.done():
+                    await self._poll_paused()
+            self._resume()
+        self._writing = None
+        written = task.result()
+        abandoned = self._writing_batch
+        self._writing_batch = None
+        if not written and abandoned is not None:
+            self._abandon(abandoned, self._batch)
+            self._batch = self._batch.successor()
+            return False
+        return True
+
+    async def _poll_paused(self) -> None:
+        consumer = self._consumer
+        assert consumer is not None
+        self._last_progress = self._clock()
+        fetched = await consumer.getmany(timeout_ms=0)
+        for tp, messages in fetched.items():
+            # Partitions assigned meanwhile are not paused: put their records back.
+            consumer.seek(tp, messages[0].offset)
+        self._pause()
+
+    async def _write_and_commit(self, batch: Batch) -> bool:
+        if not await self._write_until_done(batch.rows):
+            return False
         if batch.newest_received_at is not None:
             freshness = (datetime.now(UTC) - batch.newest_received_at).total_seconds()
             self.metrics.freshness_seconds.observe(max(0.0, freshness))
@@ -237,15 +283,13 @@ class Etl:
             # The rows are stored; whoever owns the partitions now reads them
             # again and the replacing engine collapses the repeats.
             log.warning("offset commit failed after insert: %r", error)
-        batch.clear()
-        self._first_offsets.clear()
         self._update_lag()
+        return True
 
     async def _write_until_done(self, rows: list[bytes]) -> bool:
         """Insert, retrying the byte-identical batch until it lands; False if given up."""
         etl = self.settings.etl
         backoff = etl.retry_initial_s
-        paused = False
         while True:
             started = time.perf_counter()
             try:
@@ -255,15 +299,15 @@ class Etl:
                     await self._writer.ping()
             except ClickHouseError as error:
                 self.metrics.insert_retries.inc()
-                if self._clickhouse_ok or not paused:
-                    log.warning("clickhouse insert failed, will retry: %r", error)
+                if self._clickhouse_ok:
+                    log.warning("clickhouse insert failed, retrying: %r", error)
                 self._set_clickhouse(False)
-                if not paused:
-                    self._pause()
-                    paused = True
-                if self._revoking or self._clock() > self._stop_deadline:
+                if self._giving_up or self._clock() > self._stop_deadline:
                     return False
-                await self._poll_while_paused(backoff * random.uniform(0.5, 1.0))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._interrupt.wait(), timeout=backoff * random.uniform(0.5, 1.0)
+                    )
                 backoff = min(backoff * 2, etl.retry_max_s)
                 continue
             if rows:
@@ -271,8 +315,6 @@ class Etl:
                 self.metrics.batch_rows.observe(len(rows))
                 self.metrics.rows_inserted.inc(len(rows))
             self._set_clickhouse(True)
-            if paused:
-                self._resume()
             return True
 
     def _set_clickhouse(self, ok: bool) -> None:
@@ -291,54 +333,47 @@ class Etl:
         if consumer is not None:
             consumer.resume(*consumer.assignment())
 
-    async def _poll_while_paused(self, seconds: float) -> None:
-        """Back off while still polling, so the group does not evict us."""
-        consumer = self._consumer
-        if consumer is None:
-            await self._sleep(seconds)
-            return
-        self._last_progress = self._clock()
-        fetched = await consumer.getmany(timeout_ms=int(seconds * 1000))
-        for tp, messages in fetched.items():
-            # Newly assigned partitions are not paused: put their records back.
-            consumer.seek(tp, messages[0].offset)
-        self._pause()
-
     # -- rebalance ---------------------------------------------------------------
 
     async def on_revoked(self, revoked: set[TopicPartition]) -> None:
-        """Finish the batch within a bound, or drop it without committing past it."""
-        if self._batch.empty:
+        """Finish both batches within a bound, or abandon them uncommitted."""
+        if self._writing is None and self._batch.empty:
             return
-        if self._lock.locked():
-            # The loop is inside a write (maybe retrying an outage). Waiting for
-            # it here could stall the rebalance; tell it to give up instead.
-            self._revoking = True
-            return
-        self._revoking = True
+        # A write stuck in an outage gives up at its next retry, now.
+        self._giving_up = True
+        self._interrupt.set()
         try:
             async with asyncio.timeout(REVOKE_FLUSH_TIMEOUT_S):
                 async with self._lock:
                     if not self._batch.empty:
-                        await self._flush_locked()
+                        await self._hand_off()
+                    await self._wait_for_writer()
         except TimeoutError:
-            pass
+            log.warning("revoked while a batch was still unwritten")
+            if self._writing_batch is not None:
+                # The task gives up soon; its offsets stay uncommitted.
+                self._abandon(self._writing_batch, self._batch)
+                self._batch = self._batch.successor()
         finally:
-            self._revoking = False
-        if not self._batch.empty:
-            self._drop_batch()
+            self._giving_up = False
+            if not self._stopping.is_set():
+                self._interrupt.clear()
 
-    def _drop_batch(self) -> None:
-        """Forget the unwritten batch; re-read what we keep from its first offsets."""
+    def _abandon(self, *batches: Batch) -> None:
+        """Forget unwritten batches; re-read what we keep from where they began."""
+        rows = sum(len(b.rows) for b in batches)
+        log.warning("abandoning %d unwritten rows (offsets not committed)", rows)
         consumer = self._consumer
-        log.warning("dropping an unwritten batch of %d rows (not committed)", len(self._batch.rows))
-        if consumer is not None:
-            assigned = consumer.assignment()
-            for tp, offset in self._first_offsets.items():
-                if tp in assigned:
-                    consumer.seek(tp, offset)
-        self._batch.clear()
-        self._first_offsets.clear()
+        if consumer is None:
+            return
+        assigned = consumer.assignment()
+        starts: dict[TopicPartition, int] = {}
+        for batch in batches:
+            for tp, offset in batch.first_offsets.items():
+                starts[tp] = min(offset, starts.get(tp, offset))
+        for tp, offset in starts.items():
+            if tp in assigned:
+                consumer.seek(tp, offset)
 
     def _update_lag(self) -> None:
         consumer = self._consumer
