@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
 
+from clickstream import telemetry
 from clickstream.config import ApiSettings, KafkaSettings
 from clickstream.errors import Unavailable
 from clickstream.events import Record
@@ -63,6 +65,18 @@ def kafka_client_options(settings: KafkaSettings) -> dict[str, Any]:
     return options
 
 
+def _end_spans(spans: list[Any], error: BaseException | None) -> None:
+    if not spans:
+        return
+    from opentelemetry.trace import Status, StatusCode
+
+    for span in spans:
+        if error is not None:
+            span.record_exception(error)
+            span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+        span.end()
+
+
 class KafkaSink:
     """An aiokafka producer that reconnects, reports readiness and fails fast."""
 
@@ -77,6 +91,7 @@ class KafkaSink:
         self._api = api
         # Told how long each coalesced flush took to be acknowledged (seconds).
         self._on_flush = on_flush
+        self._tracer = telemetry.tracer(__name__)
         self._producer: AIOKafkaProducer | None = None
         self._ready = False
         self._in_flight = 0
@@ -202,6 +217,9 @@ class KafkaSink:
             raise Unavailable("kafka is unavailable")
         if self._in_flight + len(records) > self._api.max_in_flight:
             raise Unavailable("too many events waiting for kafka")
+        spans: list[Any] = []
+        if self._tracer is not None:
+            records, spans = self._traced(records)
         loop = asyncio.get_running_loop()
         delivered = loop.create_future()
         self._pending.append((records, delivered))
@@ -217,10 +235,39 @@ class KafkaSink:
                 await delivered
         except (KafkaError, TimeoutError) as error:
             self._failures += 1
+            _end_spans(spans, error)
             raise Unavailable(f"kafka did not acknowledge: {type(error).__name__}") from error
         finally:
             self._in_flight -= len(records)
         self._failures = 0
+        _end_spans(spans, None)
+
+    def _traced(self, records: Sequence[Record]) -> tuple[list[Record], list[Any]]:
+        """A producer span per record, its W3C trace context in the record's headers."""
+        from opentelemetry import propagate, trace
+        from opentelemetry.trace import SpanKind
+
+        topic = self._kafka.topic
+        traced, spans = [], []
+        for record in records:
+            span = self._tracer.start_span(
+                f"publish {topic}",
+                kind=SpanKind.PRODUCER,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.operation.type": "publish",
+                    "messaging.destination.name": topic,
+                    "messaging.kafka.message.key": record.key.decode(errors="replace"),
+                    "messaging.message.id": record.event_id,
+                    "clickstream.event_type": record.event_type,
+                },
+            )
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier, context=trace.set_span_in_context(span))
+            headers = [*record.headers, *((k, v.encode()) for k, v in carrier.items())]
+            traced.append(dataclasses.replace(record, headers=headers))
+            spans.append(span)
+        return traced, spans
 
     # -- coalescing -------------------------------------------------------------
     # Requests arriving within linger_ms share one record batch per partition,

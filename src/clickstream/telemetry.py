@@ -85,9 +85,29 @@ def _exporters() -> list[str]:
 
 
 def tracing_enabled() -> bool:
+    if _provider is not None:
+        return True
     if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
         return False
     return any(name != "none" for name in _exporters())
+
+
+def install_provider(provider: Any) -> None:
+    """Use a tracer provider built elsewhere (tests: an in-memory exporter)."""
+    global _provider
+    from opentelemetry import trace
+
+    trace.set_tracer_provider(provider)
+    _provider = provider
+
+
+def tracer(name: str) -> Any:
+    """A tracer when tracing is on, else None: callers skip span work entirely."""
+    if not tracing_enabled():
+        return None
+    from opentelemetry import trace
+
+    return trace.get_tracer(name)
 
 
 def setup_process(settings: Settings, *, service: str) -> None:

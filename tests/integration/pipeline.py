@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from clickstream.api.app import create_app
 from clickstream.clickhouse.client import ClickHouse
@@ -156,3 +156,13 @@ async def read_topic(
     finally:
         await consumer.stop()
     return records
+
+
+async def produce_raw(settings: Settings, value: bytes, *, partition: int | None = None) -> None:
+    """A record straight into the events topic, around the API."""
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(settings.kafka.topic, value, partition=partition)
+    finally:
+        await producer.stop()

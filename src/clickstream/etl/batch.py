@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from aiokafka import TopicPartition
 
@@ -19,6 +20,8 @@ class Batch:
     first_offsets: dict[TopicPartition, int] = field(default_factory=dict)
     opened_at: float | None = None
     newest_received_at: datetime | None = None
+    # Producer span contexts of the batch's records (only while tracing).
+    links: list[Any] = field(default_factory=list)
 
     def add(
         self, tp: TopicPartition, offset: int, row: bytes, received_at: datetime, now: float
@@ -76,6 +79,7 @@ class Batch:
         self.first_offsets = {}
         self.opened_at = None
         self.newest_received_at = None
+        self.links = []
 
     def successor(self) -> Batch:
         return Batch(max_rows=self.max_rows, max_wait_s=self.max_wait_s)

@@ -86,6 +86,12 @@ class StatusServer:
     async def start(self, host: str, port: int) -> None:
         self._server = await asyncio.start_server(self._handle, host, port)
 
+    @property
+    def port(self) -> int:
+        """The bound port (the configured one, or the one chosen for port 0)."""
+        assert self._server is not None
+        return int(self._server.sockets[0].getsockname()[1])
+
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()

@@ -72,6 +72,8 @@ class Etl:
         self._committed: dict[TopicPartition, int] = {}
         self._last_progress = clock()
         self._clickhouse_ok = False
+        self._tracer = telemetry.tracer(__name__)
+        self._status: StatusServer | None = None
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -90,8 +92,15 @@ class Etl:
     def ready(self) -> bool:
         return self._consumer is not None and self._clickhouse_ok
 
+    @property
+    def status_port(self) -> int:
+        assert self._status is not None
+        return self._status.port
+
     async def run(self) -> None:
-        status = StatusServer(self.metrics, live=lambda: self.live, ready=lambda: self.ready)
+        self._status = status = StatusServer(
+            self.metrics, live=lambda: self.live, ready=lambda: self.ready
+        )
         await status.start(self.settings.etl.metrics_host, self.settings.etl.metrics_port)
         try:
             await self._start_kafka()
@@ -169,6 +178,8 @@ class Etl:
             self._last_progress = now = self._clock()
             async with self._lock:
                 batch = self._batch
+                if self._tracer is not None:
+                    batch.links += _producer_links(fetched)
                 for tp, messages in fetched.items():
                     # The hottest loop of the ETL: keep it to one call per record.
                     rows: list[bytes] = []
@@ -268,7 +279,11 @@ class Etl:
         self._pause()
 
     async def _write_and_commit(self, batch: Batch) -> bool:
-        if not await self._write_until_done(batch.rows):
+        if self._tracer is None:
+            written = await self._write_until_done(batch.rows)
+        else:
+            written = await self._traced_write(batch)
+        if not written:
             return False
         if batch.newest_received_at is not None:
             freshness = (datetime.now(UTC) - batch.newest_received_at).total_seconds()
@@ -285,6 +300,31 @@ class Etl:
             log.warning("offset commit failed after insert: %r", error)
         self._update_lag()
         return True
+
+    async def _traced_write(self, batch: Batch) -> bool:
+        """One span per batch insert, linked to the producer span of its records."""
+        from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+
+        database = self.settings.clickhouse.database
+        with self._tracer.start_as_current_span(
+            f"INSERT {database}.events_ingest",
+            kind=SpanKind.CLIENT,
+            links=[Link(context) for context in batch.links],
+            attributes={
+                "db.system": "clickhouse",
+                "db.namespace": database,
+                "db.operation.name": "INSERT",
+                "db.collection.name": "events_ingest",
+                "db.query.text": f"INSERT INTO {database}.events_ingest (envelope) VALUES",
+                "db.operation.batch.size": len(batch.rows),
+                "server.address": self.settings.clickhouse.host,
+                "server.port": self.settings.clickhouse.port,
+            },
+        ) as span:
+            written = await self._write_until_done(batch.rows)
+            if not written:
+                span.set_status(Status(StatusCode.ERROR, "abandoned"))
+            return written
 
     async def _write_until_done(self, rows: list[bytes]) -> bool:
         """Insert, retrying the byte-identical batch until it lands; False if given up."""
@@ -386,6 +426,36 @@ class Etl:
                 self.metrics.consumer_lag.labels(str(tp.partition)).set(
                     max(0, highwater - committed)
                 )
+
+
+def _producer_links(fetched: dict[TopicPartition, list[Any]]) -> list[Any]:
+    """Span contexts from the records' `traceparent` headers, sampled ones only.
+
+    A batch holds thousands of records; unsampled parents would never be
+    exported, and the SDK keeps at most OTEL_SPAN_LINK_COUNT_LIMIT links.
+    """
+    from opentelemetry.trace import SpanContext, TraceFlags
+
+    links = []
+    for messages in fetched.values():
+        for message in messages:
+            for key, value in message.headers or ():
+                if key != "traceparent":
+                    continue
+                try:  # a foreign producer's header must not stop the loop
+                    _, trace_id, span_id, flags = value.decode().split("-")
+                    sampled = int(flags, 16) & TraceFlags.SAMPLED
+                    context = SpanContext(
+                        int(trace_id, 16),
+                        int(span_id, 16),
+                        is_remote=True,
+                        trace_flags=TraceFlags(sampled),
+                    )
+                except ValueError:
+                    continue
+                if sampled and context.is_valid:
+                    links.append(context)
+    return links
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
