@@ -14,7 +14,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 
 .PHONY: help venv system-deps run up up-cluster down status test test-unit test-integration \
-        test-cluster lint format typecheck bench bench-ingest bench-etl chaos ci clean
+        test-cluster test-hostile lint format typecheck bench bench-ingest bench-etl chaos chaos-quick ci clean
 
 help:
 	@echo "make run      set up everything, run the stack and pipeline in the foreground"
@@ -60,6 +60,7 @@ test: venv $(HELM)
 	HELM=$(HELM) K8S_KUBE_VERSION=$(K8S_KUBE_VERSION) $(PYTEST) tests/unit tests/chart -q
 	$(MAKE) --no-print-directory test-integration
 	$(MAKE) --no-print-directory test-cluster
+	$(MAKE) --no-print-directory test-hostile
 
 test-unit: venv
 	$(PYTEST) tests/unit -q
@@ -76,6 +77,10 @@ test-cluster: venv
 	$(PYTEST) tests/integration -m "cluster or anytopology" -q; status=$$?; \
 	  $(CLI) local down; exit $$status
 
+# Hostile input against the real gunicorn API; starts its own stack on other ports.
+test-hostile: venv
+	$(PYTEST) tests/hostile -q
+
 lint: venv
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/ruff format --check src tests
@@ -88,17 +93,23 @@ format: venv
 typecheck: venv
 	$(VENV)/bin/mypy src
 
+# Benchmarks print numbers (RESULT lines); they need the stack: `make up`.
 bench-ingest: venv
-	$(VENV)/bin/python -m benchmarks.ingest
+	$(VENV)/bin/python -m tests.benchmarks.ingest
 
 bench-etl: venv
-	$(VENV)/bin/python -m benchmarks.etl
+	$(VENV)/bin/python -m tests.benchmarks.etl
 
+# On the cluster topology; brings its own stack up and down.
 bench: venv
-	$(VENV)/bin/python -m benchmarks.all
+	$(VENV)/bin/python -m tests.benchmarks.all
 
+# Fault injection on the cluster topology (own stack, own ports); CI runs --quick.
 chaos: venv
-	$(VENV)/bin/python -m benchmarks.chaos
+	$(VENV)/bin/python -m tests.chaos
+
+chaos-quick: venv
+	$(VENV)/bin/python -m tests.chaos --quick
 
 ci: lint test
 
