@@ -233,7 +233,9 @@ class KafkaSink:
             # `delivered` is this request's own future: giving up cancels only it.
             async with asyncio.timeout(self._api.produce_timeout_s):
                 await delivered
-        except (KafkaError, TimeoutError) as error:
+        # Anything _ship reports (Kafka's errors, or a failure it logged) means
+        # "not acknowledged": the client may retry with the same event_id.
+        except Exception as error:
             self._failures += 1
             _end_spans(spans, error)
             raise Unavailable(f"kafka did not acknowledge: {type(error).__name__}") from error
@@ -311,6 +313,9 @@ class KafkaSink:
                 if isinstance(result, BaseException):
                     failed[partition] = result
         except (KafkaError, AssertionError) as error:
+            failed = dict.fromkeys(by_partition, error)
+        except Exception as error:  # a bug here must fail the requests (503), not hang them
+            log.exception("shipping a batch to kafka failed")
             failed = dict.fromkeys(by_partition, error)
         if not failed and self._on_flush is not None:
             self._on_flush(time.perf_counter() - started)
