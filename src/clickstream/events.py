@@ -18,6 +18,7 @@ import orjson
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -32,7 +33,16 @@ EVENT_TYPES = ("click", "page_view", "search_filter_use", "quality_change", "vid
 Name = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=512)]
 Url = Annotated[str, StringConstraints(min_length=1, max_length=8192)]
-Seconds = Annotated[int, Field(ge=0, le=10_000_000)]
+
+
+def _whole_number(value: Any) -> Any:
+    """JSON has one number type: 3600.0 is the integer 3600 (as JSON Schema says)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Seconds = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=10_000_000)]
 
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2100, 1, 1, tzinfo=UTC)
@@ -56,8 +66,17 @@ class _Event(BaseModel):
     # strict: "3600" is not an int and 1 is not a string; extra keys are errors.
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    event_id: uuid.UUID | None = None
-    timestamp: Timestamp
+    event_id: Annotated[
+        uuid.UUID | None,
+        Field(description="Your id for this event: a retry with the same id is stored once."),
+    ] = None
+    timestamp: Annotated[
+        Timestamp,
+        Field(
+            description="When it happened, RFC 3339; without a zone it is taken as UTC. "
+            "Must lie in [2000-01-01, 2100-01-01)."
+        ),
+    ]
     user_id: Name | None
     country: Name
     device: Name

@@ -7,6 +7,8 @@ requests are written to the socket exactly as given.
 
 from __future__ import annotations
 
+import contextlib
+import select
 import socket
 import time
 from collections.abc import Iterable
@@ -28,14 +30,15 @@ class NoResponse(AssertionError):
 def request_bytes(
     method: str,
     path: str,
-    port: int,
     headers: Iterable[tuple[str, str | bytes]] = (),
     body: bytes = b"",
 ) -> bytes:
-    """The bytes of one request, with `Connection: close` and no implicit headers."""
-    lines = [f"{method} {path} HTTP/1.1".encode(), f"Host: 127.0.0.1:{port}".encode()]
+    """The bytes of one request: these headers, `Host` and `Connection: close`, nothing else."""
+    lines = [f"{method} {path} HTTP/1.1".encode(), b"Host: 127.0.0.1"]
     for name, value in headers:
-        lines.append(name.encode() + b": " + (value if isinstance(value, bytes) else value.encode()))
+        lines.append(
+            name.encode() + b": " + (value if isinstance(value, bytes) else value.encode())
+        )
     lines.append(b"Connection: close")
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
@@ -64,15 +67,36 @@ def exchange(
     """
     started = time.monotonic()
     with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as sock:
-        try:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             sock.sendall(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        raw = _read_until_close(sock, deadline=started + timeout_s)
+        raw = read_until_close(sock, deadline=started + timeout_s)
     return parse_response(raw, time.monotonic() - started)
 
 
-def _read_until_close(sock: socket.socket, *, deadline: float) -> bytes:
+def trickle(
+    port: int, head: bytes, body: bytes, *, interval_s: float, timeout_s: float
+) -> RawResponse:
+    """Send `head` and the first body byte, then one more byte every `interval_s`.
+
+    Stops sending as soon as the server answers; `seconds` counts from the
+    first body byte, which is when the server's read deadline starts.
+    """
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as sock:
+        sock.sendall(head + body[:1])
+        started = time.monotonic()
+        deadline = started + timeout_s
+        for index in range(1, len(body) + 1):
+            readable, _, _ = select.select([sock], [], [], interval_s)
+            if readable or time.monotonic() > deadline:
+                break
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                sock.sendall(body[index : index + 1])
+        raw = read_until_close(sock, deadline=deadline)
+    return parse_response(raw, time.monotonic() - started)
+
+
+def read_until_close(sock: socket.socket, *, deadline: float) -> bytes:
+    """Everything up to one complete response, the server's close, or `deadline`."""
     received = bytearray()
     while True:
         remaining = deadline - time.monotonic()

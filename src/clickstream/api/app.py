@@ -62,12 +62,21 @@ def _validation_detail(error: ValidationError) -> list[dict[str, Any]]:
             "msg": item["msg"],
         }
         value = item.get("input")
-        if isinstance(value, str | int | float | bool) and len(str(value)) <= MAX_ECHOED_INPUT:
+        if _echoable(value):
             entry["input"] = value
         if "ctx" in item:
             entry["ctx"] = {k: str(v) for k, v in item["ctx"].items()}
         detail.append(entry)
     return detail
+
+
+def _echoable(value: Any) -> bool:
+    """Short scalars only, and integers JSON encoders can write (64-bit)."""
+    if isinstance(value, bool | float):
+        return True
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**64
+    return isinstance(value, str) and len(value) <= MAX_ECHOED_INPUT
 
 
 def _parse(adapter: Any, body: bytes) -> Any:

@@ -50,17 +50,8 @@ async def read_body(request: Request, *, limit: int, timeout_s: float) -> bytes:
 
 
 async def _receive(request: Request, *, limit: int, timeout_s: float) -> bytes:
-    # A small body usually arrives in the first ASGI message: take it without
-    # arming a timer. Only a body that keeps coming is read under the deadline.
-    message = await request.receive()
-    if message["type"] == "http.disconnect":
-        raise ClientDisconnect
-    first: bytes = message.get("body", b"")
-    if len(first) > limit:
-        raise _problem(413, f"body larger than {limit} bytes")
-    if not message.get("more_body", False):
-        return first
-    chunks, size = [first], len(first)
+    chunks: list[bytes] = []
+    size = 0
     try:
         async with asyncio.timeout(timeout_s):
             while True:
@@ -73,7 +64,7 @@ async def _receive(request: Request, *, limit: int, timeout_s: float) -> bytes:
                     raise _problem(413, f"body larger than {limit} bytes")
                 chunks.append(chunk)
                 if not message.get("more_body", False):
-                    return b"".join(chunks)
+                    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
     except TimeoutError:
         raise _problem(408, f"body not received within {timeout_s:g}s") from None
 

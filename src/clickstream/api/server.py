@@ -9,7 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from uvicorn_worker import UvicornWorker
 
+from clickstream.api.protocol import guarded_protocol
 from clickstream.config import Settings
 
 
@@ -20,6 +22,17 @@ def _child_exit(server: Any, worker: Any) -> None:
 
 
 AppFactory = Callable[[Settings], Any]
+
+
+class Worker(UvicornWorker):  # type: ignore[misc]
+    """uvicorn's gunicorn worker with bounded request heads (see api/protocol.py).
+
+    A connection must deliver each request head within `keepalive` seconds.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.config.http = guarded_protocol(head_timeout_s=float(self.cfg.keepalive))
 
 
 def _create_app(settings: Settings) -> Any:
@@ -41,7 +54,7 @@ class Gunicorn(BaseApplication):  # type: ignore[misc]
         options = {
             "bind": f"{api.host}:{api.port}",
             "workers": api.workers,
-            "worker_class": "uvicorn_worker.UvicornWorker",
+            "worker_class": "clickstream.api.server.Worker",
             "timeout": api.worker_timeout_s,
             "graceful_timeout": api.graceful_timeout_s,
             "keepalive": api.keepalive_s,
