@@ -19,22 +19,29 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
 from aiokafka import AIOKafkaProducer
 
 from clickstream.clickhouse.migrations import migrate
+from clickstream.config import ClickHouseSettings
 from clickstream.events import EXAMPLES, new_event_id, single_request, to_record
 from clickstream.local.probes import run_coroutine
+from clickstream.local.stack import Stack
 from tests.benchmarks.harness import drop_topic, new_topic, process, running_stack
+from tests.chaos.memory import PeakRss
 
 PARTITIONS = 6
 
 
 def envelopes(count: int) -> list[tuple[bytes, bytes]]:
     """(key, value) pairs: the five example types, many users, fresh ids."""
-    parsed = [single_request.validate_json(orjson.dumps({"event": body})).event for body in EXAMPLES.values()]
+    parsed = [
+        single_request.validate_json(orjson.dumps({"event": body})).event
+        for body in EXAMPLES.values()
+    ]
     received = datetime.now(UTC)
     out = []
     for i in range(count):
@@ -65,13 +72,20 @@ def clickhouse(http_port: int, sql: str) -> str:
         raise RuntimeError(f"{sql}: {error.read().decode(errors='replace')}") from None
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--events", type=int, default=500_000)
-    args = parser.parse_args()
-    count = args.events
+@dataclass(frozen=True)
+class EtlResult:
+    events: int
+    etl_eps: float
+    ceiling_eps: float
+    peak_rss_mb: float
 
-    stack = running_stack()
+    @property
+    def ratio(self) -> float:
+        return self.etl_eps / self.ceiling_eps
+
+
+def measure(stack: Stack, *, count: int = 500_000, memory: PeakRss | None = None) -> EtlResult:
+    """Preload `count` events, time one `clickstream etl` loading them, then the ceiling."""
     settings = stack.service_settings()
     node = stack.plan.clickhouse_nodes[0]
     topic = new_topic(stack, "bench.etl", PARTITIONS)
@@ -80,6 +94,8 @@ def main() -> None:
     on_cluster = (
         f"ON CLUSTER {settings.clickhouse.cluster}" if settings.clickhouse.replicated else ""
     )
+    memory = memory or PeakRss()
+    label = "etl (bench-etl)"
     try:
         print(f"preloading {count:,} events into {topic} ...", flush=True)
         pairs = envelopes(count)
@@ -100,67 +116,104 @@ def main() -> None:
         }
         count_sql = f"SELECT count() FROM {database}.events"
         with process([sys.executable, "-m", "clickstream", "etl"], env) as etl:
+            memory.watch(label, lambda: etl.pid)
             first_at = None
             loaded = 0
             while loaded < count:
                 time.sleep(0.1)
+                memory.sample()
                 loaded = int(clickhouse(node.http_port, count_sql))
                 if loaded and first_at is None:
                     first_at, first_rows = time.perf_counter(), loaded
                 if etl.poll() is not None:
                     sys.exit("the ETL exited early")
             done_at = time.perf_counter()
-            etl_rss = _rss_mb(etl.pid)
+            memory.unwatch(label)
         assert first_at is not None
         etl_eps = (count - first_rows) / max(done_at - first_at, 1e-9)
-
-        with tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False) as rows_file:
-            rows_path = rows_file.name
-        with open(rows_path, "wb") as rows_out:
-            subprocess.run(
-                [
-                    "clickhouse-client",
-                    "--port",
-                    str(node.port),
-                    "--query",
-                    f"SELECT * FROM {database}.events FORMAT JSONEachRow",
-                ],
-                stdout=rows_out,
-                check=True,
-            )
-        clickhouse(node.http_port, f"CREATE TABLE {database}.ceiling AS {database}.events_local")
-        started = time.perf_counter()
-        with open(rows_path, "rb") as rows:
-            subprocess.run(
-                [
-                    "clickhouse-client",
-                    "--port",
-                    str(node.port),
-                    "--query",
-                    f"INSERT INTO {database}.ceiling FORMAT JSONEachRow",
-                ],
-                stdin=rows,
-                check=True,
-            )
-        ceiling_eps = count / (time.perf_counter() - started)
-        os.unlink(rows_path)
+        ceiling_eps = _ceiling(node.port, node.http_port, database, count, settings.clickhouse)
     finally:
         clickhouse(node.http_port, f"DROP DATABASE IF EXISTS {database} {on_cluster}")
         drop_topic(stack, topic)
+    return EtlResult(count, etl_eps, ceiling_eps, memory.peaks.get(label, 0) / 2**20)
 
-    print(f"ETL: {count:,} events at {etl_eps:,.0f} events/s (RSS {etl_rss:.0f} MB)")
+
+def _ceiling(
+    port: int, http_port: int, database: str, count: int, settings: ClickHouseSettings
+) -> float:
+    """clickhouse-client inserting the rows the ETL stored, into tables of the same shape.
+
+    On the cluster that is a replicated table of its own (a copy of
+    events_local would claim the same ZooKeeper path) behind a Distributed
+    table sharded the same way, inserted into synchronously as the ETL does.
+    """
+    with tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False) as rows_file:
+        rows_path = rows_file.name
+    with open(rows_path, "wb") as rows_out:
+        subprocess.run(
+            [
+                "clickhouse-client",
+                "--port",
+                str(port),
+                "--query",
+                f"SELECT * FROM {database}.events FORMAT JSONEachRow",
+            ],
+            stdout=rows_out,
+            check=True,
+        )
+    target = f"{database}.ceiling"
+    if settings.replicated:
+        cluster = settings.cluster
+        clickhouse(
+            http_port,
+            f"CREATE TABLE {database}.ceiling_local ON CLUSTER {cluster} AS {database}.events_local "
+            "ENGINE = ReplicatedReplacingMergeTree("
+            f"'/clickhouse/tables/{{shard}}/{database}/ceiling_local', '{{replica}}') "
+            "PARTITION BY toYYYYMM(event_time) ORDER BY (event_type, user_id, event_time, event_id)",
+        )
+        clickhouse(
+            http_port,
+            f"CREATE TABLE {target} ON CLUSTER {cluster} AS {database}.events "
+            f"ENGINE = Distributed({cluster}, {database}, ceiling_local, "
+            "cityHash64(if(user_id = '', toString(event_id), user_id)))",
+        )
+    else:
+        clickhouse(http_port, f"CREATE TABLE {target} AS {database}.events_local")
+    started = time.perf_counter()
+    with open(rows_path, "rb") as rows:
+        subprocess.run(
+            [
+                "clickhouse-client",
+                "--port",
+                str(port),
+                "--insert_distributed_sync=1",
+                "--query",
+                f"INSERT INTO {target} FORMAT JSONEachRow",
+            ],
+            stdin=rows,
+            check=True,
+        )
+    ceiling_eps = count / (time.perf_counter() - started)
+    os.unlink(rows_path)
+    return ceiling_eps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=500_000)
+    args = parser.parse_args()
+
+    result = measure(running_stack(), count=args.events)
     print(
-        f"ceiling: clickhouse-client JSONEachRow insert of the same rows at {ceiling_eps:,.0f} rows/s"
+        f"ETL: {result.events:,} events at {result.etl_eps:,.0f} events/s "
+        f"(peak RSS {result.peak_rss_mb:.0f} MB)"
     )
     print(
-        f"RESULT etl_eps={etl_eps:.0f} ceiling_eps={ceiling_eps:.0f} ratio={etl_eps / ceiling_eps:.2f}"
+        f"ceiling: clickhouse-client JSONEachRow insert of the same rows at {result.ceiling_eps:,.0f} rows/s"
     )
-
-
-def _rss_mb(pid: int) -> float:
-    from tests.benchmarks.harness import rss_mb
-
-    return rss_mb(pid)
+    print(
+        f"RESULT etl_eps={result.etl_eps:.0f} ceiling_eps={result.ceiling_eps:.0f} ratio={result.ratio:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -132,19 +132,14 @@ def wrk(url: str, body: bytes, *, seconds: int, connections: int, threads: int =
     )
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children (gunicorn workers), in MB."""
-    total = 0
-    for candidate in [pid, *children(pid)]:
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{candidate}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-    return total / 1024
-
-
-def children(pid: int) -> list[int]:
-    with contextlib.suppress(OSError):
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-        return [int(p) for p in text.split()]
-    return []
+def machine() -> str:
+    """CPUs, CPU model, memory and date: what a benchmark's numbers belong to."""
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.M)
+    meminfo = Path("/proc/meminfo").read_text()
+    total_kb = re.search(r"^MemTotal:\s+(\d+) kB", meminfo, re.M)
+    memory = f"{int(total_kb.group(1)) / 2**20:.1f} GiB" if total_kb else "unknown memory"
+    return (
+        f"{os.cpu_count()} CPUs ({model.group(1).strip() if model else 'unknown model'}), "
+        f"{memory} RAM, {time.strftime('%Y-%m-%d %H:%M %Z')}"
+    )

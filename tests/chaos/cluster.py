@@ -1,0 +1,82 @@
+"""The chaos suite's own cluster stack: its own ports and state directory.
+
+`python -m tests.chaos` and `python -m tests.benchmarks.all` bring up the
+`cluster` topology here, never on the default ports, so they do not touch a
+developer's `make up` stack. Every value is a default: a `CLICKSTREAM_LOCAL__*`
+variable set by the caller wins.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+
+from clickstream.config import Settings
+from clickstream.local import processes
+from clickstream.local.components import Component
+from clickstream.local.stack import Stack, StackError, open_stack, running_topology
+
+ROOT = Path(__file__).resolve().parents[2]
+
+ISOLATED_ENV = {
+    "CLICKSTREAM_LOCAL__STATE_DIR": str(ROOT / ".cache" / "local-chaos"),
+    "CLICKSTREAM_LOCAL__KAFKA_PORT": "39092",
+    "CLICKSTREAM_LOCAL__CLICKHOUSE_PORT": "39000",
+    "CLICKSTREAM_LOCAL__CLICKHOUSE_HTTP_PORT": "38123",
+    "CLICKSTREAM_LOCAL__ZOOKEEPER_PORT": "32181",
+    "CLICKSTREAM_LOCAL__API_PORT": "38000",
+    "CLICKSTREAM_LOCAL__ETL_METRICS_PORT": "39108",
+}
+
+
+def isolated_settings() -> Settings:
+    """Settings for the isolated stack; also exported, so child processes agree."""
+    for name, value in ISOLATED_ENV.items():
+        os.environ.setdefault(name, value)
+    return Settings()
+
+
+@contextlib.contextmanager
+def cluster_stack(settings: Settings, *, keep: bool = False) -> Iterator[Stack]:
+    """The cluster stack, up (and its api/etl components too); down afterwards unless `keep`."""
+    current = running_topology(settings)
+    if current is not None and current != "cluster":
+        stale = open_stack(settings, current)
+        if any(processes.is_running(c) for c in stale.plan.components):
+            raise StackError(
+                f"{settings.local.state_dir} runs the {current!r} topology; bring it down first"
+            )
+    stack = open_stack(settings, "cluster")
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def _terminate(signum: int, frame: FrameType | None) -> None:
+        # Unwind like Ctrl-C, so every `finally` (ours and the scenarios') runs.
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        stack.up()
+        yield stack
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if not keep:
+            stack.down()
+
+
+def infrastructure(stack: Stack) -> list[Component]:
+    return [c for c in stack.plan.components if c.kind not in ("api", "etl")]
+
+
+def restore_infrastructure(stack: Stack) -> None:
+    """Start whatever a fault left stopped (idempotent), and wait until it answers."""
+    stopped = [c for c in infrastructure(stack) if not processes.is_running(c)]
+    for kind in ("zookeeper", "kafka", "clickhouse"):
+        group = [c for c in stopped if c.kind == kind]
+        for component in group:
+            processes.start(component)
+        if group:
+            stack.wait_ready(group)

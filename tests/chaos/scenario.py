@@ -1,0 +1,336 @@
+"""The scenario framework: set up, load, fault, recover, drain, check, clean up.
+
+A scenario only says what its fault is (`fault`) and what it expects beyond
+the oracle's rules (`expect`). Everything else is the same for all of them:
+each gets its own topic, consumer group and database, the stack's API
+restarted onto that topic, its own ETL processes, and load at a fixed rate
+from before the fault until after recovery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from clickstream.clickhouse.migrations import migrate
+from clickstream.config import Settings
+from clickstream.local import kafka_topics, processes
+from clickstream.local.stack import Stack
+from tests.chaos import brokers
+from tests.chaos.brokers import Placement
+from tests.chaos.cluster import restore_infrastructure
+from tests.chaos.consumers import EtlPool
+from tests.chaos.load import Attempt, Ledger, LoadGenerator
+from tests.chaos.oracle import Verdict, judge
+from tests.chaos.storage import ClickHouseNodes
+
+API_READY_STREAK = 10
+# The API's Kafka deadline (5 s) and a second of slack.
+LATE_ANSWER_S = 6.0
+API_READY_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How hard and how long: the full run, or the quick one for CI."""
+
+    name: str
+    rate: float
+    warmup_s: float
+    fault_s: float
+    # The ClickHouse outage and the ETL kills: 60 s in the full suite.
+    long_fault_s: float
+    after_s: float
+    drain_timeout_s: float
+
+
+FULL = Profile(
+    "full", rate=400, warmup_s=10, fault_s=30, long_fault_s=60, after_s=20, drain_timeout_s=300
+)
+QUICK = Profile(
+    "quick", rate=200, warmup_s=5, fault_s=12, long_fault_s=18, after_s=12, drain_timeout_s=150
+)
+
+
+@dataclass
+class Run:
+    """One scenario's world, handed to its `fault` and `expect`."""
+
+    stack: Stack
+    profile: Profile
+    settings: Settings
+    database: str
+    clickhouse: ClickHouseNodes
+    http: httpx.AsyncClient
+    etls: EtlPool
+    load: LoadGenerator
+    marks: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    kafka: dict[str, list[Placement]] = field(default_factory=dict)
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.load.ledger
+
+    @property
+    def bootstrap(self) -> str:
+        return self.settings.kafka.bootstrap_servers
+
+    @property
+    def topic(self) -> str:
+        return self.settings.kafka.topic
+
+    @property
+    def api_url(self) -> str:
+        return self.stack.plan.api_url
+
+    def mark(self, name: str) -> float:
+        self.marks[name] = time.monotonic()
+        return self.marks[name]
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def require(self, condition: bool, problem: str) -> None:
+        if not condition:
+            self.problems.append(problem)
+
+    def api_pid(self) -> int | None:
+        return processes.read_pid(self.stack.plan.get("api"))
+
+    async def stop(self, name: str, *, kill: bool = True) -> None:
+        """Stop a stack component (`kafka-2`, `clickhouse`, `zookeeper`, ...)."""
+        await asyncio.to_thread(self.stack.stop, name, kill=kill)
+
+    async def start(self, name: str) -> None:
+        """Start it again and wait until it answers."""
+        await asyncio.to_thread(self.stack.start, name)
+
+    def valid_between(self, start: str, end: str | None = None) -> list[Attempt]:
+        """Valid requests started between two marks."""
+        until = self.marks[end] if end else float("inf")
+        return [a for a in self.ledger.between(self.marks[start], until) if a.valid]
+
+    def recovered_after_s(self, mark: str) -> float:
+        """Seconds from `mark` until the last valid request that was not acknowledged."""
+        failed = [a.started for a in self.valid_between(mark) if a.outcome != "acknowledged"]
+        return max(failed) - self.marks[mark] if failed else 0.0
+
+
+class Scenario:
+    name = "scenario"
+    summary = ""
+    partitions = 6
+    etl_processes = 1
+    long_fault = False
+
+    def fault_s(self, profile: Profile) -> float:
+        return profile.long_fault_s if self.long_fault else profile.fault_s
+
+    async def fault(self, run: Run) -> None:
+        raise NotImplementedError
+
+    def expect(self, run: Run) -> None:
+        """Checks beyond the oracle's rules; call `run.require`."""
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    verdict: Verdict | None
+    seconds: float
+    drain_s: float
+    problems: tuple[str, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+async def run_scenario(
+    stack: Stack, scenario: Scenario, profile: Profile, log_dir: Path, *, keep_data: bool = False
+) -> Result:
+    began = time.monotonic()
+    suffix = uuid.uuid4().hex[:8]
+    database = f"chaos_{scenario.name.replace('-', '_')}_{suffix}"
+    base = stack.service_settings()
+    settings = base.model_copy(
+        update={
+            "kafka": base.kafka.model_copy(
+                update={
+                    "topic": f"chaos.{scenario.name}.{suffix}",
+                    "dlq_topic": f"chaos.{scenario.name}.{suffix}.dlq",
+                }
+            ),
+            # As the stack's own ETL has it: the other nodes to fail over to.
+            "clickhouse": base.clickhouse.model_copy(
+                update={
+                    "database": database,
+                    "alt_hosts": ",".join(
+                        f"127.0.0.1:{node.port}" for node in stack.plan.clickhouse_nodes[1:]
+                    ),
+                }
+            ),
+            "etl": base.etl.model_copy(update={"group_id": f"chaos-{scenario.name}-{suffix}"}),
+        }
+    )
+    log_dir.mkdir(parents=True, exist_ok=True)
+    async with httpx.AsyncClient() as http:
+        run = Run(
+            stack=stack,
+            profile=profile,
+            settings=settings,
+            database=database,
+            clickhouse=ClickHouseNodes(stack.plan.clickhouse_nodes, http),
+            http=http,
+            etls=EtlPool(settings, log_dir),
+            load=LoadGenerator(stack.plan.api_url, rate=profile.rate, tag=f"chaos-{suffix}"),
+        )
+        verdict: Verdict | None = None
+        drain_s = float("nan")
+        try:
+            await _set_up(run, scenario)
+            verdict, drain_s = await _load_fault_check(run, scenario)
+        except Exception as error:  # a broken scenario is a failed scenario, not a crash
+            run.problems.append(f"scenario error: {error!r}")
+        finally:
+            await asyncio.to_thread(run.etls.stop_all)
+            await asyncio.to_thread(restore_infrastructure, stack)
+            run.require(
+                not run.etls.died_unexpectedly(),
+                "ETL process(es) died on their own: "
+                + ", ".join(str(p.log_path) for p in run.etls.died_unexpectedly()),
+            )
+            if run.problems and keep_data:
+                run.note(f"kept for inspection: database {database}, topic {run.topic}")
+            else:
+                await _tear_down(run)
+    return Result(
+        scenario.name,
+        verdict,
+        time.monotonic() - began,
+        drain_s,
+        tuple(run.problems),
+        tuple(run.notes),
+    )
+
+
+async def _set_up(run: Run, scenario: Scenario) -> None:
+    kafka = run.settings.kafka
+    await kafka_topics.ensure_topics(
+        run.bootstrap, {kafka.topic: scenario.partitions, kafka.dlq_topic: 1}, replication=3
+    )
+    await migrate(run.settings.clickhouse)
+    await asyncio.to_thread(_restart_api, run.stack, kafka.topic, kafka.dlq_topic)
+    await _wait_api_ready(run)
+    for _ in range(scenario.etl_processes):
+        run.etls.start()
+
+
+def _restart_api(stack: Stack, topic: str, dlq_topic: str) -> None:
+    """The stack's own API component (gunicorn), pointed at this scenario's topic."""
+    api = stack.plan.get("api")
+    processes.stop(api)
+    processes.start(
+        api, {"CLICKSTREAM_KAFKA__TOPIC": topic, "CLICKSTREAM_KAFKA__DLQ_TOPIC": dlq_topic}
+    )
+
+
+async def _wait_api_ready(run: Run) -> None:
+    """Ready in a row, so every gunicorn worker's producer most likely is."""
+    streak = 0
+    async with asyncio.timeout(API_READY_TIMEOUT_S):
+        while streak < API_READY_STREAK:
+            try:
+                # A new connection each time: the workers share the socket.
+                response = await run.http.get(
+                    f"{run.api_url}/readyz", headers={"Connection": "close"}
+                )
+                streak = streak + 1 if response.status_code == 200 else 0
+            except httpx.HTTPError:
+                streak = 0
+            await asyncio.sleep(0.1)
+
+
+async def _load_fault_check(run: Run, scenario: Scenario) -> tuple[Verdict, float]:
+    profile = run.profile
+    stop = asyncio.Event()
+    load = asyncio.create_task(run.load.run(stop))
+    try:
+        run.mark("load")
+        await asyncio.sleep(profile.warmup_s)
+        await scenario.fault(run)
+        run.mark("recovered")
+        await asyncio.sleep(profile.after_s)
+    finally:
+        stop.set()
+        await load
+    run.mark("load_end")
+    drain_s = await _drain(run)
+    run.kafka = await brokers.read_topic(run.bootstrap, run.topic)
+    verdict = judge(run.ledger, await run.clickhouse.snapshot(run.database), run.kafka)
+    run.problems.extend(verdict.problems())
+    _expect_everywhere(run)
+    scenario.expect(run)
+    return verdict, drain_s
+
+
+async def _drain(run: Run) -> float:
+    """Until the group committed everything, every ack is visible and replicas agree."""
+    acknowledged = run.ledger.events("acknowledged")
+    started = time.monotonic()
+    deadline = started + run.profile.drain_timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(Exception):
+            lag = await brokers.lag(run.bootstrap, run.topic, run.settings.etl.group_id)
+            if lag == 0:
+                snapshot = await run.clickhouse.snapshot(run.database)
+                if acknowledged <= set(snapshot.final) and not snapshot.replicas_disagree():
+                    return time.monotonic() - started
+        await asyncio.sleep(1.0)
+    run.note(f"not drained after {run.profile.drain_timeout_s:.0f}s")
+    return time.monotonic() - started
+
+
+def _expect_everywhere(run: Run) -> None:
+    """Whatever the fault: no 500, no hang, every broken request a 422."""
+    attempts = run.ledger.attempts
+    server_errors = [a for a in attempts if a.outcome == "server_error"]
+    run.require(not server_errors, f"server errors: {Ledger.answers(server_errors)}")
+    no_answer = [a for a in attempts if a.status is None]
+    run.require(
+        not no_answer, f"requests without an answer (hang/refused): {Ledger.answers(no_answer)}"
+    )
+    # A hang is no answer within the client's deadline (10 s, twice the API's
+    # own Kafka deadline): counted above. Answers later than the API's own
+    # deadline are shown, not failed: on two busy cores they happen.
+    late = sorted((a for a in attempts if a.latency_s > LATE_ANSWER_S), key=lambda a: a.started)
+    if late:
+        run.note(
+            f"{len(late)} answers later than {LATE_ANSWER_S:.0f}s: "
+            + ", ".join(
+                f"{a.answer} after {a.latency_s:.1f}s (sent at +{a.started - run.marks['load']:.1f}s)"
+                for a in late[:5]
+            )
+        )
+    invalid = [a for a in attempts if not a.valid]
+    wrong = [a for a in invalid if a.status != 422]
+    run.require(not wrong, f"invalid events not answered 422: {Ledger.answers(wrong)}")
+    valid = [a for a in attempts if a.valid]
+    marks = ", ".join(f"{name} +{at - run.marks['load']:.1f}s" for name, at in run.marks.items())
+    run.note(f"answers to valid requests: {Ledger.answers(valid)}; marks: {marks}")
+
+
+async def _tear_down(run: Run) -> None:
+    with contextlib.suppress(Exception):
+        await run.clickhouse.drop_database(run.database, run.settings.clickhouse.cluster)
+    with contextlib.suppress(Exception):
+        await kafka_topics.delete_topics(run.bootstrap, [run.topic, run.settings.kafka.dlq_topic])
