@@ -65,6 +65,13 @@ def kafka_client_options(settings: KafkaSettings) -> dict[str, Any]:
     return options
 
 
+def _retrieve_later(deliveries: list[tuple[int, asyncio.Future[Any]]]) -> None:
+    """Batches already handed to aiokafka when a later one failed: nobody awaits
+    them now, so collect their outcome (no "exception never retrieved")."""
+    for _, delivery in deliveries:
+        delivery.add_done_callback(lambda future: future.cancelled() or future.exception())
+
+
 def _end_spans(spans: list[Any], error: BaseException | None) -> None:
     if not spans:
         return
@@ -314,9 +321,11 @@ class KafkaSink:
                     failed[partition] = result
         except (KafkaError, AssertionError) as error:
             failed = dict.fromkeys(by_partition, error)
+            _retrieve_later(deliveries)
         except Exception as error:  # a bug here must fail the requests (503), not hang them
             log.exception("shipping a batch to kafka failed")
             failed = dict.fromkeys(by_partition, error)
+            _retrieve_later(deliveries)
         if not failed and self._on_flush is not None:
             self._on_flush(time.perf_counter() - started)
         for (_, delivered), partitions in zip(pending, touched, strict=True):

@@ -61,6 +61,10 @@ class Gunicorn(BaseApplication):  # type: ignore[misc]
             "backlog": 2048,
             "accesslog": None,
             "child_exit": _child_exit,
+            # gunicorn's control socket sits at one path per user
+            # (~/.gunicorn/gunicorn.ctl), shared by every gunicorn on the
+            # machine; nothing here uses it.
+            "control_socket_disable": True,
             # The app (and its Kafka producer and telemetry) is built after the
             # fork, in each worker.
             "preload_app": False,

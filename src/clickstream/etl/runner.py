@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 # (its offsets stay uncommitted, so the next owner reads the rows again).
 REVOKE_FLUSH_TIMEOUT_S = 10.0
 SHUTDOWN_FLUSH_TIMEOUT_S = 20.0
+# A commit that takes longer is given up; the next batch's commit covers it.
+COMMIT_TIMEOUT_S = 30.0
 LIVENESS_STALL_S = 120.0
 
 
@@ -291,10 +293,12 @@ class Etl:
         offsets = batch.commit_offsets()
         try:
             assert self._consumer is not None
-            await self._consumer.commit(offsets)
+            # aiokafka retries a retriable commit error without end: bound it.
+            async with asyncio.timeout(COMMIT_TIMEOUT_S):
+                await self._consumer.commit(offsets)
             self.metrics.commits.inc()
             self._committed.update(offsets)
-        except (CommitFailedError, KafkaError) as error:
+        except (CommitFailedError, KafkaError, TimeoutError) as error:
             # The rows are stored; whoever owns the partitions now reads them
             # again and the replacing engine collapses the repeats.
             log.warning("offset commit failed after insert: %r", error)

@@ -144,6 +144,9 @@ class Stack:
                     update={
                         "host": "127.0.0.1",
                         "port": local.clickhouse_port,
+                        "alt_hosts": ",".join(
+                            f"127.0.0.1:{node.port}" for node in self.plan.clickhouse_nodes[1:]
+                        ),
                         "replicated": self.plan.topology == "cluster",
                     }
                 ),
