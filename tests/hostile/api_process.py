@@ -18,6 +18,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from clickstream.local.processes import rss_bytes
+
 # The API under test: production settings except a 2 s body read deadline
 # (10 s by default), so the slow-client tests finish quickly.
 API_PORT = 28000
@@ -58,17 +60,6 @@ class ApiConfig:
             "CLICKSTREAM_LOG_FORMAT": "json",
             "OTEL_TRACES_EXPORTER": "none",
         }
-
-
-def rss_bytes(pid: int) -> int:
-    """VmRSS of one process; 0 once it is gone."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 def children(pid: int) -> set[int]:
