@@ -22,14 +22,17 @@ from clickstream.local.stack import Stack, StackError, open_stack, running_topol
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# Below the kernel's ephemeral range (32768-60999 here): a port in it can be
+# taken by any outgoing connection while its broker is down, and the broker
+# then cannot bind it again when restarted.
 ISOLATED_ENV = {
     "CLICKSTREAM_LOCAL__STATE_DIR": str(ROOT / ".cache" / "local-chaos"),
-    "CLICKSTREAM_LOCAL__KAFKA_PORT": "39092",
-    "CLICKSTREAM_LOCAL__CLICKHOUSE_PORT": "39000",
-    "CLICKSTREAM_LOCAL__CLICKHOUSE_HTTP_PORT": "38123",
-    "CLICKSTREAM_LOCAL__ZOOKEEPER_PORT": "32181",
-    "CLICKSTREAM_LOCAL__API_PORT": "38000",
-    "CLICKSTREAM_LOCAL__ETL_METRICS_PORT": "39108",
+    "CLICKSTREAM_LOCAL__KAFKA_PORT": "19092",
+    "CLICKSTREAM_LOCAL__CLICKHOUSE_PORT": "19000",
+    "CLICKSTREAM_LOCAL__CLICKHOUSE_HTTP_PORT": "18123",
+    "CLICKSTREAM_LOCAL__ZOOKEEPER_PORT": "12181",
+    "CLICKSTREAM_LOCAL__API_PORT": "18000",
+    "CLICKSTREAM_LOCAL__ETL_METRICS_PORT": "19108",
 }
 
 
