@@ -57,8 +57,13 @@ curl -sS --fail-with-body "$base/readyz"
 echo
 
 event='{"event": {"event_type": "click", "timestamp": "2024-10-03T14:30:00Z", "user_id": "956939f6-7a98-4bf1-9949-500e5dd20fa0", "country": "US", "device": "mobile", "element": "button_submit", "page_url": "https://example.com/submit"}}'
-response=$(curl -sS -o /dev/stderr -w '%{http_code}' -X POST "$base/api/v1/events" \
+# The body goes to a file of our own: `-o /dev/stderr` would reopen (and
+# truncate) whatever file stderr is redirected to, such as CI's log.
+body=$(mktemp)
+response=$(curl -sS -o "$body" -w '%{http_code}' -X POST "$base/api/v1/events" \
     -H 'content-type: application/json' -d "$event")
+cat "$body"
+rm -f "$body"
 echo
 if [[ $response != 200 ]]; then
     echo "POST /api/v1/events answered $response, expected 200" >&2
