@@ -14,8 +14,11 @@ from tests.chaos.load import percentile
 from tests.chaos.memory import children, rss_bytes
 from tests.chaos.scenario import Run, Scenario
 
-# After Kafka comes back, valid requests must be acknowledged again within this.
-KAFKA_RECOVERY_S = 10.0
+# After Kafka comes back, valid requests must be acknowledged again within
+# this, without restarting the API. Usually 2-3 s; after a full cluster
+# restart on a loaded 2-core machine it was seen at 12 s (the producer is
+# re-created at most every 10 s when it stays stuck, aiokafka issue 1017).
+KAFKA_RECOVERY_S = 30.0
 # With Kafka gone, once the API noticed, a 503 must come this fast (p99).
 FAST_503_S = 0.5
 # Requests in flight when Kafka died wait out the API's 5 s deadline, and its
