@@ -24,6 +24,7 @@ from clickstream import telemetry
 from clickstream.config import ApiSettings, KafkaSettings
 from clickstream.errors import Unavailable
 from clickstream.events import Record
+from clickstream.kafka import kafka_client_options
 
 log = logging.getLogger(__name__)
 
@@ -43,26 +44,6 @@ class EventSink(Protocol):
     def ready(self) -> bool: ...
 
     async def send(self, records: Sequence[Record]) -> None: ...
-
-
-def kafka_client_options(settings: KafkaSettings) -> dict[str, Any]:
-    """Connection options shared by the producer and the ETL's clients."""
-    options: dict[str, Any] = {
-        "bootstrap_servers": settings.bootstrap_servers,
-        "security_protocol": settings.security_protocol,
-        "request_timeout_ms": settings.request_timeout_ms,
-    }
-    if settings.sasl_mechanism:
-        options["sasl_mechanism"] = settings.sasl_mechanism
-        options["sasl_plain_username"] = settings.sasl_username
-        options["sasl_plain_password"] = (
-            settings.sasl_password.get_secret_value() if settings.sasl_password else None
-        )
-    if settings.security_protocol in ("SSL", "SASL_SSL"):
-        from aiokafka.helpers import create_ssl_context
-
-        options["ssl_context"] = create_ssl_context()
-    return options
 
 
 def _retrieve_later(deliveries: list[tuple[int, asyncio.Future[Any]]]) -> None:

@@ -11,7 +11,8 @@ from pydantic import SecretStr
 from clickstream.config import ApiSettings, KafkaSettings
 from clickstream.errors import Unavailable
 from clickstream.events import Record
-from clickstream.producer import KafkaSink, kafka_client_options
+from clickstream.kafka import kafka_client_options
+from clickstream.producer import KafkaSink
 
 
 def test_plaintext_options() -> None:

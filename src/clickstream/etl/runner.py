@@ -32,7 +32,7 @@ from clickstream.errors import PoisonRecord
 from clickstream.etl.batch import Batch
 from clickstream.etl.metrics import EtlMetrics, StatusServer
 from clickstream.etl.transform import to_row
-from clickstream.producer import kafka_client_options
+from clickstream.kafka import kafka_client_options
 
 log = logging.getLogger(__name__)
 
