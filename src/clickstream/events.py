@@ -2,8 +2,9 @@
 
 Three shapes, three names: `Event` is what the frontend POSTs, the envelope
 is what goes to Kafka (the event plus `event_id`, `received_at` and
-`schema_version`), and the ClickHouse row is made from the envelope by the
-materialized view in `clickhouse/sql/0005_events_ingest_mv.sql`.
+`schema_version`; its fields are declared in `clickstream.envelope`), and the
+ClickHouse row is made from the envelope by the materialized view in
+`clickhouse/sql/`.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from pydantic import (
     TypeAdapter,
 )
 
-SCHEMA_VERSION = 1
-EVENT_TYPES = ("click", "page_view", "search_filter_use", "quality_change", "video_complete")
+# Re-exported: the API and its tests read them here, beside the models.
+from clickstream.envelope import EVENT_TYPES as EVENT_TYPES
+from clickstream.envelope import SCHEMA_VERSION as SCHEMA_VERSION
 
 # Bounds: generous for real frontends, small enough that one event stays a
 # few KiB (browsers cap URLs near 2 KiB in practice; 8 KiB covers the rest).

@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from clickstream import events
+from clickstream.envelope import ENVELOPE, Field, Kind
 from clickstream.errors import PoisonRecord
 from clickstream.etl.transform import to_row
 
@@ -125,3 +126,20 @@ def test_event_id_in_a_form_clickhouse_cannot_read_is_poison(form: str) -> None:
 def test_boolean_schema_version_is_poison() -> None:
     with pytest.raises(PoisonRecord):
         to_row(changed(schema_version=True))
+
+
+CHECKED = [f for f in ENVELOPE.fields if f.kind in (Kind.TIME, Kind.UUID) or f.choices]
+
+
+@pytest.mark.parametrize("field", CHECKED, ids=lambda f: f.name)
+def test_every_field_the_view_parses_is_checked(field: Field) -> None:
+    with pytest.raises(PoisonRecord):
+        to_row(changed(**{field.name: "not-a-valid-value"}))
+
+
+@pytest.mark.parametrize(
+    "field", [f for f in ENVELOPE.fields if f.required and f in CHECKED], ids=lambda f: f.name
+)
+def test_every_required_field_the_view_parses_must_be_present(field: Field) -> None:
+    with pytest.raises(PoisonRecord):
+        to_row(changed(**{field.name: DROP}))
