@@ -1,13 +1,17 @@
 """The error vocabulary, by what the caller should do.
 
-`Rejected` means fix the input (4xx), `Unavailable` means retry later (503
-with Retry-After); anything else is a bug (500). The API maps them to HTTP in
-one handler.
+A `Rejected` means fix the input (4xx), `Unavailable` means retry later (503
+with Retry-After); anything else is a bug (500). A raise site names what went
+wrong (`BodyTooLarge`, `InvalidEvent`, ...); which HTTP status that is, is
+decided in one table, `clickstream.api.errors`.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+# FastAPI's 422 `detail` shape: one entry per problem, with `type`, `loc`, `msg`.
+ErrorList = list[dict[str, Any]]
 
 
 class ClickstreamError(Exception):
@@ -15,16 +19,41 @@ class ClickstreamError(Exception):
 
 
 class Rejected(ClickstreamError):
-    """The input is wrong; sending it again will not help."""
+    """The input is wrong; sending it again will not help. `detail` tells the sender why.
 
-    def __init__(self, status_code: int, detail: Any) -> None:
+    Raise one of the subclasses: each names a different thing the sender got wrong.
+    """
+
+    def __init__(self, detail: str | ErrorList) -> None:
         super().__init__(detail)
-        self.status_code = status_code
         self.detail = detail
 
 
+class BrokenBody(Rejected):
+    """The body cannot be read as sent: bad Content-Length, bad gzip, or the client left."""
+
+
+class BodyTimeout(Rejected):
+    """The body did not arrive within the read deadline."""
+
+
+class BodyTooLarge(Rejected):
+    """The body is over the size limit, as declared, as sent or once decompressed."""
+
+
+class UnsupportedMediaType(Rejected):
+    """The Content-Type or Content-Encoding is not one the API reads."""
+
+
+class InvalidEvent(Rejected):
+    """The body was read but does not match the event contract."""
+
+    def __init__(self, detail: ErrorList) -> None:
+        super().__init__(detail)
+
+
 class Unavailable(ClickstreamError):
-    """A dependency cannot take the work now; the same request may succeed later."""
+    """Kafka cannot take the work now; the same request may succeed later."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -35,7 +64,8 @@ class PoisonRecord(ClickstreamError):
     """A Kafka record the ETL can never load; it goes to the dead-letter topic.
 
     `kind` is a short label for metrics (undecodable, unknown_schema, invalid),
-    `reason` the sentence for the record's headers and the logs.
+    `reason` the sentence for the record's headers and the logs. It never
+    reaches HTTP.
     """
 
     def __init__(self, reason: str, kind: str = "invalid") -> None:

@@ -12,13 +12,9 @@ import zlib
 
 from starlette.requests import ClientDisconnect, Request
 
-from clickstream.errors import Rejected
+from clickstream.errors import BodyTimeout, BodyTooLarge, BrokenBody, UnsupportedMediaType
 
 ACCEPTED_MEDIA_TYPES = frozenset({"application/json", "text/plain"})
-
-
-def _problem(status_code: int, message: str) -> Rejected:
-    return Rejected(status_code, message)
 
 
 def check_media_type(request: Request) -> None:
@@ -27,25 +23,25 @@ def check_media_type(request: Request) -> None:
         return
     media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type not in ACCEPTED_MEDIA_TYPES:
-        raise _problem(415, "send JSON as application/json or text/plain")
+        raise UnsupportedMediaType("send JSON as application/json or text/plain")
 
 
 async def read_body(request: Request, *, limit: int, timeout_s: float) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
         if not (declared.isascii() and declared.isdigit()):
-            raise _problem(400, "invalid Content-Length")
+            raise BrokenBody("invalid Content-Length")
         if int(declared) > limit:
-            raise _problem(413, f"body larger than {limit} bytes")
+            raise BodyTooLarge(f"body larger than {limit} bytes")
     try:
         body = await _receive(request, limit=limit, timeout_s=timeout_s)
     except ClientDisconnect:
-        raise _problem(400, "client disconnected before sending the whole body") from None
+        raise BrokenBody("client disconnected before sending the whole body") from None
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding == "gzip":
         return gunzip(body, limit=limit)
     if encoding not in ("identity", ""):
-        raise _problem(415, "Content-Encoding must be gzip or identity")
+        raise UnsupportedMediaType("Content-Encoding must be gzip or identity")
     return body
 
 
@@ -61,12 +57,12 @@ async def _receive(request: Request, *, limit: int, timeout_s: float) -> bytes:
                 chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > limit:
-                    raise _problem(413, f"body larger than {limit} bytes")
+                    raise BodyTooLarge(f"body larger than {limit} bytes")
                 chunks.append(chunk)
                 if not message.get("more_body", False):
                     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
     except TimeoutError:
-        raise _problem(408, f"body not received within {timeout_s:g}s") from None
+        raise BodyTimeout(f"body not received within {timeout_s:g}s") from None
 
 
 def gunzip(data: bytes, *, limit: int) -> bytes:
@@ -77,11 +73,11 @@ def gunzip(data: bytes, *, limit: int) -> bytes:
         try:
             out += inflater.decompress(data, limit + 1 - len(out))
         except zlib.error:
-            raise _problem(400, "body is not valid gzip") from None
+            raise BrokenBody("body is not valid gzip") from None
         if len(out) > limit or inflater.unconsumed_tail:
-            raise _problem(413, f"decompressed body larger than {limit} bytes")
+            raise BodyTooLarge(f"decompressed body larger than {limit} bytes")
         if not inflater.eof:
-            raise _problem(400, "gzip body is truncated")
+            raise BrokenBody("gzip body is truncated")
         data = inflater.unused_data
         if not data:
             return bytes(out)
