@@ -34,7 +34,8 @@ COPY pyproject.toml uv.lock ./
 RUN --mount=type=secret,id=build-ca \
     with-build-ca /opt/uv/bin/uv sync --frozen --no-dev --no-install-project --python python3
 COPY README.md ./
-COPY src ./src
+# The product only: src/clickstream_local (the development stack) is no part of the image.
+COPY src/clickstream ./src/clickstream
 # --no-editable: the package is copied into the venv, so /src is not needed at runtime.
 RUN --mount=type=secret,id=build-ca \
     with-build-ca /opt/uv/bin/uv sync --frozen --no-dev --no-editable --python python3

@@ -1,6 +1,7 @@
 # The README's commands and CI's. Everything installs itself on first use:
 # uv (pinned, in .cache/), the venv from uv.lock, Kafka's jars from Maven
-# Central and Debian's ClickHouse and ZooKeeper (by `clickstream local`).
+# Central and Debian's ClickHouse and ZooKeeper (by `clickstream local`, the
+# development stack in src/clickstream_local: in the venv, not in the wheel).
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -77,14 +78,17 @@ test-cluster: venv
 	$(PYTEST) tests/integration -m "cluster or anytopology" -q; status=$$?; \
 	  $(CLI) local down; exit $$status
 
-# Hostile input against the real gunicorn API; starts its own stack on other ports.
+# Hostile input against the real gunicorn API; starts its own stack on other
+# ports (only when asked to: a bare pytest skips it).
 test-hostile: venv
-	$(PYTEST) tests/hostile -q
+	START_TEST_STACK=1 $(PYTEST) tests/hostile -q
 
+# lint-imports: the import contracts in pyproject.toml ([tool.importlinter]).
 lint: venv
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/ruff format --check src tests
 	$(VENV)/bin/mypy src
+	$(VENV)/bin/lint-imports
 
 format: venv
 	$(VENV)/bin/ruff format src tests

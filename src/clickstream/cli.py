@@ -1,15 +1,67 @@
-"""`clickstream api | etl | migrate | local ...`: builds Settings once and dispatches."""
+"""`clickstream api | etl | migrate`, plus installed plugins: builds Settings once and dispatches.
+
+Further sub-commands come from the `clickstream.commands` entry-point group:
+the repository's development stack registers `clickstream local` there. The
+product never imports it; an installation without it says so instead.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from collections.abc import Coroutine
-from typing import Any
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any, Protocol
 
 from clickstream.config import Settings
+
+COMMANDS_GROUP = "clickstream.commands"
+
+
+class Command(Protocol):
+    """A sub-command contributed by another package through `COMMANDS_GROUP`."""
+
+    help: str
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, settings: Settings, args: argparse.Namespace) -> int: ...
+
+
+class _Unavailable:
+    """Stands in for a registered command whose package is not installed.
+
+    The wheel carries the entry point but not the development stack it names,
+    so `clickstream local` in the image must explain itself, not crash.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.help = "(not installed here: a development tool)"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+    def run(self, settings: Settings, args: argparse.Namespace) -> int:
+        print(
+            f"clickstream {self.name}: the {self.name} stack is a development tool, not part of "
+            "this installation: run it from a checkout of the repository (make up)",
+            file=sys.stderr,
+        )
+        return 2
+
+
+def _load(entry_point: EntryPoint) -> Command:
+    try:
+        command: Command = entry_point.load()
+    except ModuleNotFoundError as error:
+        # Only the plugin's own package missing means "not installed"; any
+        # other missing module is a bug in an installed plugin and must show.
+        if error.name != entry_point.module.partition(".")[0]:
+            raise
+        return _Unavailable(entry_point.name)
+    return command
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -18,20 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("api", help="serve the ingest HTTP API (gunicorn + uvicorn workers)")
     commands.add_parser("etl", help="consume Kafka and load ClickHouse")
     commands.add_parser("migrate", help="apply the ClickHouse schema migrations")
-
-    local = commands.add_parser("local", help="the real stack on this machine, as processes")
-    actions = local.add_subparsers(dest="action", required=True)
-    up = actions.add_parser("up", help="provision and start everything that is missing")
-    up.add_argument("--topology", choices=["single", "cluster"], default=None)
-    up.add_argument("--detach", action="store_true", help="return once ready")
-    actions.add_parser("down", help="stop every component")
-    status = actions.add_parser("status", help="per component: pid, ports, health")
-    status.add_argument("--json", action="store_true")
-    for name, text in (("start", "start one component"), ("stop", "stop one component")):
-        action = actions.add_parser(name, help=text)
-        action.add_argument("component", help="e.g. kafka-1, clickhouse-3, zookeeper, etl, kafka")
-        if name == "stop":
-            action.add_argument("--kill", action="store_true", help="SIGKILL instead of SIGTERM")
+    for entry_point in entry_points(group=COMMANDS_GROUP):
+        plugin = _load(entry_point)
+        sub = commands.add_parser(entry_point.name, help=plugin.help)
+        plugin.add_arguments(sub)
+        sub.set_defaults(plugin=plugin)
     return parser
 
 
@@ -52,43 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         applied = asyncio.run(migrate(settings.clickhouse))
         print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none'}")
         return 0
-    return _local(settings, args)
-
-
-def _local(settings: Settings, args: argparse.Namespace) -> int:
-    from clickstream.local import stack
-
-    try:
-        if args.action == "up":
-            return stack.up(settings, args.topology, detach=args.detach)
-        current = stack.open_stack(settings)
-        if args.action == "down":
-            current.down()
-        elif args.action == "status":
-            report = current.status()
-            if args.json:
-                print(json.dumps(report, indent=2))
-            else:
-                print(f"topology: {report['topology']}")
-                for row in report["components"]:
-                    state = (
-                        "healthy"
-                        if row["healthy"]
-                        else ("running" if row["running"] else "stopped")
-                    )
-                    ports = ",".join(f"{k}={v}" for k, v in row["ports"].items())
-                    print(
-                        f"  {row['name']:<13} {state:<8} pid={row['pid']} {ports}  {row['log_file']}"
-                    )
-            return 0 if report["healthy"] else 1
-        elif args.action == "start":
-            current.start(args.component)
-        elif args.action == "stop":
-            current.stop(args.component, kill=args.kill)
-    except (stack.StackError, KeyError) as error:
-        print(f"clickstream local: {error}", file=sys.stderr)
-        return 2
-    return 0
+    plugin: Command = args.plugin
+    return plugin.run(settings, args)
 
 
 def _run_fast(main: Coroutine[Any, Any, int]) -> int:

@@ -3,18 +3,16 @@
 Every value comes from `CLICKSTREAM_*` variables (nested with `__`, for
 example `CLICKSTREAM_KAFKA__BOOTSTRAP_SERVERS`). `OTEL_*` variables are left to
 the OpenTelemetry SDK. Build `Settings()` once at the entry point and pass it
-down.
+down. The development stack's `CLICKSTREAM_LOCAL__*` variables are not read
+here (clickstream_local/settings.py reads them): production has no local ports.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-Topology = Literal["single", "cluster"]
 
 
 class _Section(BaseModel):
@@ -85,23 +83,6 @@ class EtlSettings(_Section):
     max_partition_fetch_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
 
 
-class LocalSettings(_Section):
-    """Where `clickstream local` keeps the real stack it runs on this machine."""
-
-    topology: Topology = "single"
-    state_dir: Path = Path(".cache/local")
-    cache_dir: Path = Path(".cache")
-    api_port: int = 8000
-    kafka_port: int = 9092
-    clickhouse_port: int = 9000
-    clickhouse_http_port: int = 8123
-    zookeeper_port: int = 2181
-    etl_metrics_port: int = 9108
-    # Number of partitions of the events topic the local stack creates.
-    partitions: int = Field(default=6, ge=1)
-    start_pipeline: bool = True
-
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CLICKSTREAM_", env_nested_delimiter="__", frozen=True, extra="ignore"
@@ -111,6 +92,5 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     clickhouse: ClickHouseSettings = ClickHouseSettings()
     etl: EtlSettings = EtlSettings()
-    local: LocalSettings = LocalSettings()
     log_format: Literal["auto", "json", "text"] = "auto"
     log_level: str = "INFO"

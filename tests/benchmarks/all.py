@@ -14,7 +14,7 @@ import argparse
 import asyncio
 import functools
 
-from clickstream.local import processes
+from clickstream_local import processes
 from tests.benchmarks import etl, freshness, ingest
 from tests.benchmarks.harness import machine
 from tests.chaos.cluster import cluster_stack, isolated_settings
@@ -56,7 +56,7 @@ def main() -> None:
             )
         )
         print("ingest ...", flush=True)
-        local = settings.local
+        local = settings
         ingested = ingest.measure(
             stack,
             seconds=args.ingest_seconds,

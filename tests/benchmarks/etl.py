@@ -28,8 +28,8 @@ from aiokafka import AIOKafkaProducer
 from clickstream.clickhouse.migrations import migrate
 from clickstream.config import ClickHouseSettings
 from clickstream.events import EXAMPLES, new_event_id, single_request, to_record
-from clickstream.local.probes import run_coroutine
-from clickstream.local.stack import Stack
+from clickstream_local.probes import run_coroutine
+from clickstream_local.stack import Stack
 from tests.benchmarks.harness import drop_topic, new_topic, process, running_stack
 from tests.chaos.memory import PeakRss
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from clickstream.config import Settings
-from clickstream.local.stack import Stack, open_stack
+from clickstream_local.settings import LocalSettings
+from clickstream_local.stack import Stack, open_stack
 from tests.chaos.load import LoadGenerator, percentile
 from tests.chaos.storage import ClickHouseNodes
 
@@ -138,7 +138,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--batch-size", type=int, default=10)
     args = parser.parse_args()
-    stack = open_stack(Settings())
+    stack = open_stack(LocalSettings())
     result = asyncio.run(
         measure(stack, rate=args.rate, seconds=args.seconds, batch_size=args.batch_size)
     )

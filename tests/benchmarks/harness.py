@@ -17,15 +17,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from clickstream.config import Settings
-from clickstream.local import kafka_topics
-from clickstream.local.stack import Stack, open_stack
+from clickstream_local import kafka_topics
+from clickstream_local.settings import LocalSettings
+from clickstream_local.stack import Stack, open_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def running_stack() -> Stack:
-    stack = open_stack(Settings())
+    stack = open_stack(LocalSettings())
     broken = [
         row["name"]
         for row in stack.status()["components"]

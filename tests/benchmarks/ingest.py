@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import orjson
 
 from clickstream.events import EXAMPLES
-from clickstream.local.stack import Stack
+from clickstream_local.stack import Stack
 from tests.benchmarks.harness import WrkResult, drop_topic, new_topic, process, running_stack, wrk
 from tests.chaos.memory import PeakRss
 

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from clickstream.local.stack import Stack
+from clickstream_local.stack import Stack
 from tests.chaos.cluster import cluster_stack, isolated_settings
 from tests.chaos.scenario import FULL, QUICK, Profile, Result, Scenario, run_scenario
 from tests.chaos.scenarios import SCENARIOS
@@ -60,7 +60,7 @@ def main() -> int:
     profile = QUICK if args.quick else FULL
     chosen = [s for s in SCENARIOS if not args.only or s.name in args.only]
     settings = isolated_settings()
-    log_dir = settings.local.state_dir.resolve() / "chaos" / time.strftime("%Y%m%d-%H%M%S")
+    log_dir = settings.state_dir.resolve() / "chaos" / time.strftime("%Y%m%d-%H%M%S")
     print(
         f"chaos ({profile.name}): {', '.join(s.name for s in chosen)}; logs in {log_dir}",
         flush=True,

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
-from clickstream.config import Settings
-from clickstream.local import processes
-from clickstream.local.components import Component
-from clickstream.local.stack import Stack, StackError, open_stack, running_topology
+from clickstream_local import processes
+from clickstream_local.components import Component
+from clickstream_local.settings import LocalSettings
+from clickstream_local.stack import Stack, StackError, open_stack, running_topology
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,22 +36,22 @@ ISOLATED_ENV = {
 }
 
 
-def isolated_settings() -> Settings:
+def isolated_settings() -> LocalSettings:
     """Settings for the isolated stack; also exported, so child processes agree."""
     for name, value in ISOLATED_ENV.items():
         os.environ.setdefault(name, value)
-    return Settings()
+    return LocalSettings()
 
 
 @contextlib.contextmanager
-def cluster_stack(settings: Settings, *, keep: bool = False) -> Iterator[Stack]:
+def cluster_stack(settings: LocalSettings, *, keep: bool = False) -> Iterator[Stack]:
     """The cluster stack, up (and its api/etl components too); down afterwards unless `keep`."""
     current = running_topology(settings)
     if current is not None and current != "cluster":
         stale = open_stack(settings, current)
         if any(processes.is_running(c) for c in stale.plan.components):
             raise StackError(
-                f"{settings.local.state_dir} runs the {current!r} topology; bring it down first"
+                f"{settings.state_dir} runs the {current!r} topology; bring it down first"
             )
     stack = open_stack(settings, "cluster")
     previous = signal.getsignal(signal.SIGTERM)

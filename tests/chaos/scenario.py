@@ -20,8 +20,8 @@ import httpx
 
 from clickstream.clickhouse.migrations import migrate
 from clickstream.config import Settings
-from clickstream.local import kafka_topics, processes
-from clickstream.local.stack import Stack
+from clickstream_local import kafka_topics, processes
+from clickstream_local.stack import Stack
 from tests.chaos import brokers
 from tests.chaos.brokers import Placement
 from tests.chaos.cluster import restore_infrastructure

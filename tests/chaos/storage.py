@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from clickstream.local.components import ClickHouseNode
+from clickstream_local.components import ClickHouseNode
 
 QUERY_TIMEOUT_S = 30.0
 

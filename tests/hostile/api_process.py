@@ -18,7 +18,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from clickstream.local.processes import rss_bytes
+from clickstream_local.processes import rss_bytes
 
 # The API under test: production settings except a 2 s body read deadline
 # (10 s by default), so the slow-client tests finish quickly.

@@ -3,22 +3,25 @@
 The suite brings up its own single-topology stack (Kafka and ClickHouse on
 ports of their own, state in .cache/local-hostile) so it never touches the
 stack `make up` or another suite runs, and stops it at the end whatever
-happened. The API is `python -m clickstream api`: gunicorn, two uvicorn
+happened. It does so only when `make test-hostile` asks for it
+(START_TEST_STACK=1): a bare `pytest` skips the suite rather than install and
+start a stack. The API is `python -m clickstream api`: gunicorn, two uvicorn
 workers, a real Kafka producer, and a body read deadline of 2 s instead of
 10 s so the slow-client tests finish quickly.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from clickstream.config import LocalSettings, Settings
-from clickstream.local import kafka_topics, probes
-from clickstream.local.stack import Stack, open_stack
+from clickstream_local import kafka_topics, probes
+from clickstream_local.settings import LocalSettings
+from clickstream_local.stack import Stack, open_stack
 from tests.hostile.api_process import (
     API_PORT,
     BODY_READ_TIMEOUT_S,
@@ -46,18 +49,18 @@ def pytest_terminal_summary(
 
 @pytest.fixture(scope="session")
 def hostile_stack() -> Iterator[Stack]:
-    settings = Settings(
-        local=LocalSettings(
-            state_dir=REPO / ".cache" / "local-hostile",
-            cache_dir=REPO / ".cache",
-            kafka_port=29092,
-            clickhouse_port=29000,
-            clickhouse_http_port=28123,
-            zookeeper_port=22181,
-            api_port=API_PORT,
-            etl_metrics_port=29108,
-            start_pipeline=False,
-        )
+    if os.environ.get("START_TEST_STACK") != "1":
+        pytest.skip("the hostile suite starts its own stack only under `make test-hostile`")
+    settings = LocalSettings(
+        state_dir=REPO / ".cache" / "local-hostile",
+        cache_dir=REPO / ".cache",
+        kafka_port=29092,
+        clickhouse_port=29000,
+        clickhouse_http_port=28123,
+        zookeeper_port=22181,
+        api_port=API_PORT,
+        etl_metrics_port=29108,
+        start_pipeline=False,
     )
     stack = open_stack(settings, "single")
     try:

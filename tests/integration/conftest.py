@@ -1,22 +1,28 @@
 """Fixtures over the real local stack (`clickstream local`).
 
-The stack is the one `make test` brought up (or this brings it up). Every test
-gets its own Kafka topics, consumer group and ClickHouse database, so tests
-never read each other's data.
+The stack is the one `make test-integration` / `make test-cluster` (or `make
+up`) brought up: these fixtures only find it, under the `CLICKSTREAM_LOCAL__*`
+state directory, and never install or start anything. Without one the tests
+skip, or fail under CI=true, where a missing stack is a broken pipeline. Every
+test gets its own Kafka topics, consumer group and ClickHouse database, so
+tests never read each other's data.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
+from typing import NoReturn
 
 import pytest
 
 from clickstream.clickhouse.client import ClickHouse
 from clickstream.clickhouse.migrations import migrate
 from clickstream.config import Settings
-from clickstream.local import kafka_topics
-from clickstream.local.stack import Stack, open_stack
+from clickstream_local import kafka_topics
+from clickstream_local.settings import LocalSettings
+from clickstream_local.stack import Stack, find_stack
 
 TEST_PARTITIONS = 4
 
@@ -28,12 +34,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def stack() -> Stack:
-    stack = open_stack(Settings())
-    if not all(
-        row["healthy"] for row in stack.status()["components"] if row["kind"] not in ("api", "etl")
-    ):
-        stack.up()
-    return stack
+    local = LocalSettings()
+    found = find_stack(local)
+    if found is None:
+        _no_stack(f"no local stack was brought up under {local.state_dir.resolve()}")
+    unhealthy = [row["name"] for row in found.status()["components"] if not row["healthy"]]
+    if unhealthy:
+        _no_stack(f"the local stack is not healthy: {', '.join(unhealthy)}")
+    return found
+
+
+def _no_stack(reason: str) -> NoReturn:
+    message = f"{reason}; run `make test-integration` (or `make up` first)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")

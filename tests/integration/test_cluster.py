@@ -8,7 +8,7 @@ import pytest
 
 from clickstream.clickhouse.client import ClickHouse
 from clickstream.config import Settings
-from clickstream.local.stack import Stack
+from clickstream_local.stack import Stack
 from tests.integration.pipeline import (
     api_client,
     event,

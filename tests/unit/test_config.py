@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from pydantic import SecretStr, ValidationError
 
@@ -18,7 +16,6 @@ def test_defaults_without_environment() -> None:
     assert settings.api.max_body_bytes == 1024 * 1024
     assert settings.clickhouse.replicated is False
     assert settings.etl.batch_max_rows == 25_000
-    assert settings.local.topology == "single"
 
 
 @pytest.mark.parametrize(
@@ -40,7 +37,6 @@ def test_defaults_without_environment() -> None:
         ("CLICKSTREAM_CLICKHOUSE__DATABASE", "analytics", "clickhouse.database", "analytics"),
         ("CLICKSTREAM_ETL__BATCH_MAX_WAIT_S", "0.25", "etl.batch_max_wait_s", 0.25),
         ("CLICKSTREAM_ETL__GROUP_ID", "g", "etl.group_id", "g"),
-        ("CLICKSTREAM_LOCAL__STATE_DIR", "/tmp/x", "local.state_dir", Path("/tmp/x")),
         ("CLICKSTREAM_LOG_LEVEL", "DEBUG", "log_level", "DEBUG"),
         ("clickstream_kafka__topic", "lower", "kafka.topic", "lower"),
     ],
@@ -88,7 +84,6 @@ def test_secrets_are_secret(monkeypatch: pytest.MonkeyPatch) -> None:
         ("CLICKSTREAM_API__MAX_BODY_BYTES", "many"),
         ("CLICKSTREAM_API__PRODUCE_TIMEOUT_S", "0"),
         ("CLICKSTREAM_KAFKA__SECURITY_PROTOCOL", "TLS"),
-        ("CLICKSTREAM_LOCAL__TOPOLOGY", "galaxy"),
         ("CLICKSTREAM_LOG_FORMAT", "xml"),
         ("CLICKSTREAM_KAFKA__NO_SUCH_OPTION", "1"),
     ],
@@ -107,6 +102,19 @@ def test_unrelated_variables_are_ignored(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("KAFKA__TOPIC", "unprefixed")
 
     assert Settings().kafka.topic == "clickstream.events"
+
+
+def test_the_local_stacks_variables_are_not_production_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The dev stack (clickstream_local) reads these; the product must not know them."""
+    monkeypatch.setenv("CLICKSTREAM_LOCAL__API_PORT", "18000")
+    monkeypatch.setenv("CLICKSTREAM_LOCAL__TOPOLOGY", "galaxy")
+
+    settings = Settings()
+
+    assert "local" not in Settings.model_fields
+    assert "18000" not in repr(settings)
 
 
 def test_settings_are_frozen() -> None:

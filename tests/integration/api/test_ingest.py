@@ -9,7 +9,7 @@ import pytest
 
 from clickstream.config import Settings
 from clickstream.events import EXAMPLES
-from clickstream.local.stack import Stack
+from clickstream_local.stack import Stack
 from tests.integration.pipeline import api_client, event, read_topic
 
 

@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaProducer
 
 from clickstream.config import Settings
 from clickstream.events import EXAMPLES
-from clickstream.local.stack import Stack
+from clickstream_local.stack import Stack
 from tests.integration.pipeline import (
     api_client,
     event,

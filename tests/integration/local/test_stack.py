@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaProducer
 
 from clickstream.clickhouse.client import ClickHouse
 from clickstream.config import Settings
-from clickstream.local.stack import Stack
+from clickstream_local.stack import Stack
 from tests.integration.pipeline import event, read_topic, wait_until
 
 pytestmark = pytest.mark.anytopology

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clickstream.config import Settings, Topology
-from clickstream.local import kafka_topics, probes, processes
-from clickstream.local.components import Component, StackPlan, plan
-from clickstream.local.provision import ProvisionError, provision, say
+from clickstream.config import Settings
+from clickstream_local import kafka_topics, probes, processes
+from clickstream_local.components import Component, StackPlan, plan
+from clickstream_local.provision import ProvisionError, kafka_libs_dir, provision, say
+from clickstream_local.settings import LocalSettings, Topology
 
 START_ORDER = ("zookeeper", "kafka", "clickhouse", "api", "etl")
 READY_TIMEOUT_S = 120.0
@@ -24,12 +25,15 @@ class StackError(RuntimeError):
 
 @dataclass
 class Stack:
+    local: LocalSettings
+    # The product's own settings (topic names, timeouts): what the stack
+    # creates topics and migrates with; `service_settings()` aims them at it.
     settings: Settings
     plan: StackPlan
 
     @property
     def state_dir(self) -> Path:
-        return self.settings.local.state_dir.resolve()
+        return self.local.state_dir.resolve()
 
     # -- whole stack ---------------------------------------------------------
 
@@ -55,7 +59,7 @@ class Stack:
             lambda: kafka_topics.ensure_topics(
                 self.plan.kafka_bootstrap,
                 {
-                    service.kafka.topic: self.settings.local.partitions,
+                    service.kafka.topic: self.local.partitions,
                     service.kafka.dlq_topic: 1,
                 },
                 replication=replication,
@@ -134,7 +138,6 @@ class Stack:
 
     def service_settings(self) -> Settings:
         """The settings a process of this pipeline uses against this stack."""
-        local = self.settings.local
         return self.settings.model_copy(
             update={
                 "kafka": self.settings.kafka.model_copy(
@@ -143,7 +146,7 @@ class Stack:
                 "clickhouse": self.settings.clickhouse.model_copy(
                     update={
                         "host": "127.0.0.1",
-                        "port": local.clickhouse_port,
+                        "port": self.local.clickhouse_port,
                         "alt_hosts": ",".join(
                             f"127.0.0.1:{node.port}" for node in self.plan.clickhouse_nodes[1:]
                         ),
@@ -161,34 +164,52 @@ def _tail(path: Path, lines: int = 20) -> str:
         return ""
 
 
-def running_topology(settings: Settings) -> Topology | None:
-    path = settings.local.state_dir.resolve() / "topology"
+def running_topology(local: LocalSettings) -> Topology | None:
+    path = local.state_dir.resolve() / "topology"
     if not path.exists():
         return None
     text = path.read_text().strip()
     return "cluster" if text == "cluster" else "single"
 
 
-def open_stack(settings: Settings, topology: Topology | None = None) -> Stack:
-    """The stack for `topology`, or for the one last brought up."""
-    chosen = topology or running_topology(settings) or settings.local.topology
+def open_stack(
+    local: LocalSettings, topology: Topology | None = None, *, settings: Settings | None = None
+) -> Stack:
+    """The stack for `topology`, or for the one last brought up.
+
+    `settings` are the product's, from the environment unless given.
+    """
+    chosen = topology or running_topology(local) or local.topology
     try:
-        libs = provision(settings.local.cache_dir.resolve())
+        libs = provision(local.cache_dir.resolve())
     except ProvisionError as error:
         raise StackError(str(error)) from error
-    settings.local.state_dir.resolve().mkdir(parents=True, exist_ok=True)
-    return Stack(settings, plan(settings, chosen, libs))
+    local.state_dir.resolve().mkdir(parents=True, exist_ok=True)
+    return Stack(local, settings or Settings(), plan(local, chosen, libs))
 
 
-def up(settings: Settings, topology: Topology | None, *, detach: bool) -> int:
-    current = running_topology(settings)
+def find_stack(local: LocalSettings, *, settings: Settings | None = None) -> Stack | None:
+    """The stack last brought up under `local.state_dir`, or None if there is none.
+
+    Unlike `open_stack` this installs nothing, so a test run can look for a
+    stack without reaching apt-get or Maven.
+    """
+    topology = running_topology(local)
+    if topology is None:
+        return None
+    libs = kafka_libs_dir(local.cache_dir.resolve())
+    return Stack(local, settings or Settings(), plan(local, topology, libs))
+
+
+def up(local: LocalSettings, settings: Settings, topology: Topology | None, *, detach: bool) -> int:
+    current = running_topology(local)
     if topology and current and current != topology:
-        stack = open_stack(settings, current)
+        stack = open_stack(local, current, settings=settings)
         if any(processes.is_running(c) for c in stack.plan.components):
             raise StackError(
                 f"the stack runs as {current!r}; `clickstream local down` first to switch to {topology!r}"
             )
-    stack = open_stack(settings, topology)
+    stack = open_stack(local, topology, settings=settings)
     try:
         stack.up()
     except BaseException:

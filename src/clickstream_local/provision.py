@@ -65,9 +65,14 @@ def ensure_java() -> str:
     return java
 
 
+def kafka_libs_dir(cache_dir: Path) -> Path:
+    """Where `kafka_libs` puts Kafka's jars; nothing is installed by asking."""
+    return cache_dir / "kafka" / "libs"
+
+
 def kafka_libs(cache_dir: Path) -> Path:
     """Kafka's jars, resolved once from Maven Central into the project cache."""
-    libs = cache_dir / "kafka" / "libs"
+    libs = kafka_libs_dir(cache_dir)
     marker = libs / ".complete"
     pom_text = resources.files(__package__).joinpath(KAFKA_POM).read_text()
     if marker.exists() and marker.read_text() == pom_text:

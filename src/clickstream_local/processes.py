@@ -16,7 +16,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from clickstream.local.components import Component
+from clickstream_local.components import Component
 
 
 def read_pid(component: Component) -> int | None:

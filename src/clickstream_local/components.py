@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from clickstream.config import Settings, Topology
+from clickstream_local.settings import LocalSettings, Topology
 
 Kind = Literal["zookeeper", "kafka", "clickhouse", "api", "etl"]
 
@@ -85,9 +85,9 @@ class StackPlan:
         return chosen
 
 
-def _topology_dir(settings: Settings, topology: Topology) -> Path:
+def _topology_dir(local: LocalSettings, topology: Topology) -> Path:
     """Each topology keeps its own data: a single node's tables are not replicated."""
-    return settings.local.state_dir.resolve() / topology
+    return local.state_dir.resolve() / topology
 
 
 def _cluster_id(state_dir: Path) -> str:
@@ -98,9 +98,8 @@ def _cluster_id(state_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def _kafka(settings: Settings, topology: Topology, libs: Path) -> list[Component]:
-    local = settings.local
-    state = _topology_dir(settings, topology)
+def _kafka(local: LocalSettings, topology: Topology, libs: Path) -> list[Component]:
+    state = _topology_dir(local, topology)
     count = 3 if topology == "cluster" else 1
     ports = [local.kafka_port + i for i in range(count)]
     controller_ports = [port + 100 for port in ports]
@@ -197,13 +196,13 @@ logger.state.level = WARN
 """
 
 
-def _zookeeper(settings: Settings) -> Component:
-    workdir = _topology_dir(settings, "cluster") / "zookeeper"
+def _zookeeper(local: LocalSettings) -> Component:
+    workdir = _topology_dir(local, "cluster") / "zookeeper"
     cfg = workdir / "zoo.cfg"
     return Component(
         name="zookeeper",
         kind="zookeeper",
-        ports={"client": settings.local.zookeeper_port},
+        ports={"client": local.zookeeper_port},
         workdir=workdir,
         argv=[
             "java",
@@ -217,7 +216,7 @@ def _zookeeper(settings: Settings) -> Component:
         files={
             cfg: (
                 f"dataDir={workdir / 'data'}\n"
-                f"clientPort={settings.local.zookeeper_port}\n"
+                f"clientPort={local.zookeeper_port}\n"
                 "clientPortAddress=127.0.0.1\n"
                 "tickTime=2000\ninitLimit=10\nsyncLimit=5\nmaxClientCnxns=0\n"
                 "4lw.commands.whitelist=ruok,mntr,stat,srvr\n"
@@ -228,8 +227,7 @@ def _zookeeper(settings: Settings) -> Component:
     )
 
 
-def _clickhouse_nodes(settings: Settings, topology: Topology) -> list[ClickHouseNode]:
-    local = settings.local
+def _clickhouse_nodes(local: LocalSettings, topology: Topology) -> list[ClickHouseNode]:
     layout = [(1, 1), (1, 2), (2, 1), (2, 2)] if topology == "cluster" else [(1, 1)]
     return [
         ClickHouseNode(
@@ -243,8 +241,8 @@ def _clickhouse_nodes(settings: Settings, topology: Topology) -> list[ClickHouse
     ]
 
 
-def _clickhouse(settings: Settings, topology: Topology) -> list[Component]:
-    nodes = _clickhouse_nodes(settings, topology)
+def _clickhouse(local: LocalSettings, topology: Topology) -> list[Component]:
+    nodes = _clickhouse_nodes(local, topology)
     shards: dict[int, list[ClickHouseNode]] = {}
     for node in nodes:
         shards.setdefault(node.shard, []).append(node)
@@ -258,7 +256,7 @@ def _clickhouse(settings: Settings, topology: Topology) -> list[Component]:
     )
     zookeeper = (
         "<zookeeper><node><host>127.0.0.1</host>"
-        f"<port>{settings.local.zookeeper_port}</port></node>"
+        f"<port>{local.zookeeper_port}</port></node>"
         "<session_timeout_ms>10000</session_timeout_ms></zookeeper>"
         "<distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>"
         if topology == "cluster"
@@ -267,7 +265,7 @@ def _clickhouse(settings: Settings, topology: Topology) -> list[Component]:
     users_xml = CLICKHOUSE_USERS_XML.read_text() if CLICKHOUSE_USERS_XML.exists() else ""
     components = []
     for i, node in enumerate(nodes):
-        workdir = _topology_dir(settings, topology) / f"clickhouse-{i + 1}"
+        workdir = _topology_dir(local, topology) / f"clickhouse-{i + 1}"
         config = workdir / "config.xml"
         config_text = _CLICKHOUSE_CONFIG.format(
             workdir=workdir,
@@ -344,10 +342,9 @@ _CLICKHOUSE_CONFIG = """<?xml version="1.0"?>
 
 
 def _pipeline(
-    settings: Settings, topology: Topology, bootstrap: str, nodes: list[ClickHouseNode]
+    local: LocalSettings, topology: Topology, bootstrap: str, nodes: list[ClickHouseNode]
 ) -> list[Component]:
-    local = settings.local
-    state = _topology_dir(settings, topology)
+    state = _topology_dir(local, topology)
     replicated = topology == "cluster"
     env = {
         # OTEL_* from the caller's environment pass through; without them no
@@ -385,24 +382,21 @@ def _pipeline(
     ]
 
 
-def plan(settings: Settings, topology: Topology, kafka_libs: Path) -> StackPlan:
-    kafka = _kafka(settings, topology, kafka_libs)
+def plan(local: LocalSettings, topology: Topology, kafka_libs: Path) -> StackPlan:
+    kafka = _kafka(local, topology, kafka_libs)
     bootstrap = ",".join(f"127.0.0.1:{c.ports['kafka']}" for c in kafka)
     components: list[Component] = []
     if topology == "cluster":
-        components.append(_zookeeper(settings))
+        components.append(_zookeeper(local))
     components += kafka
-    components += _clickhouse(settings, topology)
-    if settings.local.start_pipeline:
-        components += _pipeline(
-            settings, topology, bootstrap, _clickhouse_nodes(settings, topology)
-        )
-    local = settings.local
+    components += _clickhouse(local, topology)
+    if local.start_pipeline:
+        components += _pipeline(local, topology, bootstrap, _clickhouse_nodes(local, topology))
     return StackPlan(
         topology=topology,
         components=components,
         kafka_bootstrap=bootstrap,
-        clickhouse_nodes=_clickhouse_nodes(settings, topology),
+        clickhouse_nodes=_clickhouse_nodes(local, topology),
         api_url=f"http://127.0.0.1:{local.api_port}",
         etl_metrics_url=f"http://127.0.0.1:{local.etl_metrics_port}",
     )

@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from clickstream.local.components import Component
+from clickstream_local.components import Component
 
 T = TypeVar("T")
 

@@ -1,1 +1,0 @@
-"""The local real stack: Apache Kafka, ZooKeeper and ClickHouse as processes."""
