@@ -32,10 +32,13 @@ mkdir -p "$(dirname "$manifest")"
 .venv/bin/clickstream local down > /dev/null 2>&1 || true
 .venv/bin/clickstream local up --topology single --detach
 trap '.venv/bin/clickstream local down' EXIT
+database=chart_pods
+# The Job must build the schema itself: start from no database.
+curl -sS --fail "http://127.0.0.1:$CLICKSTREAM_LOCAL__CLICKHOUSE_HTTP_PORT/" --data-binary "DROP DATABASE IF EXISTS $database"
 
 secret=chart-pods-clickhouse-auth
 .venv/bin/python scripts/k8s/chart_pods.py --manifest "$manifest" \
     --podman "${PODMAN:-podman}" --limits "${PODMAN_LIMITS:-}" \
     --clickhouse-http "http://127.0.0.1:$CLICKSTREAM_LOCAL__CLICKHOUSE_HTTP_PORT" \
     --secret "$secret/migrator-password=" --secret "$secret/etl-password=" \
-    --secret "$secret/analyst-password="
+    --secret "$secret/analyst-password=" --database "$database"

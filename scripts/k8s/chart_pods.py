@@ -197,8 +197,8 @@ def run(cmd: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, text=True, capture_output=True, **kwargs)
 
 
-def clickhouse_count(base: str, event_id: str) -> int:
-    query = f"SELECT count() FROM clickstream.events WHERE event_id = toUUID('{event_id}')"
+def clickhouse_count(base: str, database: str, event_id: str) -> int:
+    query = f"SELECT count() FROM {database}.events WHERE event_id = toUUID('{event_id}')"
     url = f"{base}/?{urllib.parse.urlencode({'query': query})}"
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
@@ -214,6 +214,7 @@ def main() -> int:
     parser.add_argument("--limits", default="")
     parser.add_argument("--secret", action="append", default=[], help="NAME/KEY=VALUE")
     parser.add_argument("--clickhouse-http", required=True)
+    parser.add_argument("--database", required=True)
     parser.add_argument("--timeout", type=float, default=120.0)
     options = parser.parse_args()
     podman = shlex.split(options.podman)
@@ -240,11 +241,12 @@ def main() -> int:
         for container in job.pod["containers"]:
             args = podman_args(job, container, secrets)
             result = run([*podman, "run", "--rm", *limits, *args], timeout=options.timeout)
-            sys.stdout.write(result.stdout[-2000:])
             if result.returncode != 0:
-                sys.stderr.write(result.stderr[-4000:])
+                sys.stderr.write(result.stdout[-2000:] + result.stderr[-4000:])
                 raise SystemExit(f"migrations container exited {result.returncode}")
-            print(f"  {container['name']}: exit 0")
+            if "applied 0 migration" in result.stdout:
+                raise SystemExit(f"the migrations Job found its database migrated: {result.stdout}")
+            print(f"  {container['name']}: exit 0, {result.stdout.strip()[:160]}")
 
         for component in ("etl", "ingest"):
             workload = workloads[component]
@@ -286,7 +288,7 @@ def main() -> int:
         with urllib.request.urlopen(request, timeout=10) as response:
             print(f"  POST /api/v1/events: {response.status} {response.read().decode()}")
         waited = time.monotonic()
-        while (count := clickhouse_count(options.clickhouse_http, event_id)) < 1:
+        while (count := clickhouse_count(options.clickhouse_http, options.database, event_id)) < 1:
             if time.monotonic() - waited > 60:
                 raise SystemExit(f"event {event_id} not in ClickHouse after 60 s")
             time.sleep(0.5)
