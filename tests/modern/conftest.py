@@ -18,8 +18,13 @@ from clickstream import events
 from clickstream.clickhouse import migrations
 from clickstream.clickhouse.writer import INSERT_SETTINGS
 from clickstream.config import ClickHouseSettings
-from tests.modern.engine import ModernClickHouse
 from tests.views_cases import DATA, RETRIED
+
+try:
+    from tests.modern.engine import ModernClickHouse
+except ModuleNotFoundError as missing:
+    raise ImportError("tests/modern runs on chDB: `make test-modern` installs it") from missing
+
 
 SINGLE = ClickHouseSettings(replicated=False)
 REPLICATED = ClickHouseSettings(replicated=True)
