@@ -63,16 +63,14 @@ def _typed(value: Any, type_name: str) -> Any:
         return int(value)
     if type_name == "Date":
         return datetime.date.fromisoformat(value)
-    if type_name.startswith("DateTime"):
-        return datetime.datetime.fromisoformat(value)
-    return value
+    return value  # DateTime stays text: select toString() or a Date to compare across engines
 
 
 class ModernClickHouse:
     def __init__(self, directory: Path, *, cluster: str) -> None:
         config = directory / "config.xml"
         config.write_text(_CONFIG.format(tcp_port=_free_port(), cluster=cluster))
-        # chDB's Python API is untyped; these two methods are all of it that we use.
+        # chDB's Python API is untyped, hence the ignores.
         self._session = session.Session(f"file:{directory / 'data'}?config-file={config}")  # type: ignore[no-untyped-call]
         self._query("SET session_timezone = 'UTC'")
         self._query("SET output_format_json_quote_denormals = 1")

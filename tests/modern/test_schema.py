@@ -9,11 +9,13 @@ import pytest
 from chdb import ChdbError
 
 from clickstream.clickhouse import migrations
-from tests.modern.conftest import REPLICATED, SERVER_INSERT_SETTINGS, envelopes, write
+from clickstream.config import ClickHouseSettings
 from tests.modern.engine import ModernClickHouse
+from tests.modern.ingest import SERVER_INSERT_SETTINGS, envelopes, write
 from tests.views_cases import DATA
 
 MIGRATIONS = migrations.load()
+REPLICATED = ClickHouseSettings(replicated=True)
 _COMMENT = re.compile(r"--[^\n]*")
 _SETTINGS_CLAUSE = re.compile(r"\bSETTINGS\b(.*?)(?=\bFORMAT\b|\)|$)", re.IGNORECASE | re.DOTALL)
 
