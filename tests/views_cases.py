@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from clickstream.events import EVENT_TYPES
 from tests.event_bodies import event
 
 A, B, ANON = "user-a", "user-b", None
@@ -60,8 +61,10 @@ DATA: list[dict[str, Any]] = [
     event("video_complete", user_id=ANON, video_id="v2", duration=50),
 ]
 
-# A client retry of one event (same event_id) must not count twice in any view.
-RETRIED: list[dict[str, Any]] = [DATA[0]]
+# A client retry (same event_id) must not count twice in any view: one of each type.
+RETRIED: list[dict[str, Any]] = [
+    next(body for body in DATA if body["event_type"] == kind) for kind in EVENT_TYPES
+]
 
 
 @dataclass(frozen=True)
