@@ -32,6 +32,24 @@ class KafkaSettings(_Section):
     request_timeout_ms: int = Field(default=30_000, gt=0)
 
 
+class TimePolicySettings(_Section):
+    """The accepted window for an event's time, relative to when the API received it.
+
+    Applied after the clock correction (`event_time = timestamp + received_at -
+    sent_at`), so no `sent_at` can move an event outside it. One day ahead
+    covers a client clock in a wrong zone (at most 14 hours) when it sends no
+    `sent_at`. About three years back covers offline queues and replays with
+    room to spare, keeps the contract's examples (dated 2024-10-03) valid, and
+    bounds the months one ETL batch can touch: three years back and a day
+    ahead span at most 38 monthly partitions, well under ClickHouse's limit of
+    100 per insert (`max_partitions_per_insert_block`); the upper bounds below
+    keep that true for any setting (2,800 days + 30 days < 96 months).
+    """
+
+    max_future_s: int = Field(default=86_400, ge=0, le=30 * 86_400)
+    max_past_days: int = Field(default=3 * 365, ge=1, le=2_800)
+
+
 class ApiSettings(_Section):
     host: str = "0.0.0.0"
     port: int = 8000
@@ -54,6 +72,7 @@ class ApiSettings(_Section):
     worker_timeout_s: int = Field(default=30, ge=1)
     graceful_timeout_s: int = Field(default=20, ge=1)
     keepalive_s: int = Field(default=5, ge=1)
+    time_policy: TimePolicySettings = TimePolicySettings()
 
 
 class ClickHouseSettings(_Section):

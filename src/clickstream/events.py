@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -27,8 +27,10 @@ from pydantic import (
 )
 
 # Re-exported: the API and its tests read them here, beside the models.
+from clickstream.config import TimePolicySettings
 from clickstream.envelope import EVENT_TYPES as EVENT_TYPES
 from clickstream.envelope import SCHEMA_VERSION as SCHEMA_VERSION
+from clickstream.errors import Rejected
 
 # Bounds: generous for real frontends, small enough that one event stays a
 # few KiB (browsers cap URLs near 2 KiB in practice; 8 KiB covers the rest).
@@ -75,8 +77,10 @@ class _Event(BaseModel):
     timestamp: Annotated[
         Timestamp,
         Field(
-            description="When it happened, RFC 3339; without a zone it is taken as UTC. "
-            "Must lie in [2000-01-01, 2100-01-01)."
+            description="When it happened, by the client's clock: RFC 3339; without a zone it "
+            "is taken as UTC. Must lie in [2000-01-01, 2100-01-01), and, after the correction "
+            "by the request's `sent_at`, within the accepted window around the server's "
+            "receipt time (default: 1095 days back, 1 day ahead); it is stored unchanged too."
         ),
     ]
     user_id: Name | None
@@ -165,16 +169,27 @@ EXAMPLES: dict[str, dict[str, Any]] = {
 }
 
 
+_SENT_AT = Field(
+    description="When the client sent this request, by its own clock (RFC 3339; without a zone "
+    "UTC). With it, each event is stored at `timestamp + (received_at - sent_at)`: a client "
+    "clock that is off by hours still gives the right time, as long as `timestamp` was read "
+    "from the same clock. The corrected time must lie between `max_past_days` (default 1095) "
+    "before and `max_future_s` (default 86400) after the server's receipt time, else 422."
+)
+
+
 class EventRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     event: Event
+    sent_at: Annotated[Timestamp | None, _SENT_AT] = None
 
 
 class BatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     events: Annotated[list[Event], Field(min_length=1, max_length=500)]
+    sent_at: Annotated[Timestamp | None, _SENT_AT] = None
 
 
 single_request = TypeAdapter(EventRequest)
@@ -216,9 +231,18 @@ def utc_text(value: datetime) -> str:
 _NOT_FIELDS = frozenset({"event_id", "timestamp", "event_type"})
 
 
-def to_record(event: _Event, *, event_id: uuid.UUID | str, received_at: datetime | str) -> Record:
-    """Event -> envelope. `event_id` and `received_at` are passed in (no clock here).
+def to_record(
+    event: _Event,
+    *,
+    event_id: uuid.UUID | str,
+    received_at: datetime | str,
+    event_time: datetime | None = None,
+    sent_at: str | None = None,
+) -> Record:
+    """Event -> envelope. Ids and times are passed in (no clock here).
 
+    `event_time` is the corrected time (`records_for` computes it; by default
+    the event's own timestamp) and `sent_at` the request's, as envelope text.
     The envelope is flat JSON with the event's own field names; its key is the
     user (one user's events stay ordered on one partition) or, for anonymous
     events, the event id. This runs once per event on the ingest path, hence
@@ -226,13 +250,17 @@ def to_record(event: _Event, *, event_id: uuid.UUID | str, received_at: datetime
     """
     event_id = str(event_id)
     event_type = "video_complete" if isinstance(event, VideoComplete) else event.event_type  # type: ignore[attr-defined]
+    timestamp = utc_text(event.timestamp)
     envelope = {
         "schema_version": SCHEMA_VERSION,
         "event_id": event_id,
         "received_at": received_at if isinstance(received_at, str) else utc_text(received_at),
         "event_type": event_type,
-        "timestamp": utc_text(event.timestamp),
+        "timestamp": timestamp,
+        "event_time": timestamp if event_time is None else utc_text(event_time),
     }
+    if sent_at is not None:
+        envelope["sent_at"] = sent_at
     for name, value in event.__dict__.items():
         if name not in _NOT_FIELDS:
             envelope[name] = value
@@ -244,6 +272,82 @@ def to_record(event: _Event, *, event_id: uuid.UUID | str, received_at: datetime
         event_id=event_id,
         event_type=event_type,
     )
+
+
+MAX_REPORTED_ERRORS = 50
+
+
+def records_for(
+    request: EventRequest | BatchRequest, *, received_at: datetime, time_policy: TimePolicySettings
+) -> list[Record]:
+    """A parsed request -> its Kafka records, all or none (`Rejected` with a 422 detail).
+
+    The time policy: with `sent_at`, each event's time is corrected by the
+    client's clock error, `timestamp + (received_at - sent_at)`; the result
+    must lie within the policy's window around `received_at`, so no client
+    clock (or `sent_at`) can put events decades away or into future partitions.
+    """
+    single = isinstance(request, EventRequest)
+    items = [request.event] if isinstance(request, EventRequest) else request.events
+    offset = None if request.sent_at is None else received_at - request.sent_at
+    earliest = received_at - timedelta(days=time_policy.max_past_days)
+    latest = received_at + timedelta(seconds=time_policy.max_future_s)
+    received = utc_text(received_at)
+    sent = None if request.sent_at is None else utc_text(request.sent_at)
+    records: list[Record] = []
+    errors: list[dict[str, Any]] = []
+    for index, event in enumerate(items):
+        # Both times lie in [2000, 2100), so this sum cannot overflow datetime.
+        event_time = event.timestamp if offset is None else event.timestamp + offset
+        if not earliest <= event_time <= latest:
+            if len(errors) < MAX_REPORTED_ERRORS:
+                where: list[Any] = ["body", "event"] if single else ["body", "events", index]
+                errors.append(_outside_window(where, event, event_time, earliest, latest))
+            continue
+        if not errors:
+            try:
+                records.append(
+                    to_record(
+                        event,
+                        event_id=event_id_of(event),
+                        received_at=received,
+                        event_time=event_time,
+                        sent_at=sent,
+                    )
+                )
+            except orjson.JSONEncodeError:
+                # A lone surrogate (\ud800) passes JSON parsing but is not Unicode text.
+                raise Rejected(
+                    422,
+                    [
+                        {
+                            "type": "string_unicode",
+                            "loc": ["body"],
+                            "msg": "strings must be valid Unicode",
+                        }
+                    ],
+                ) from None
+    if errors:
+        raise Rejected(422, errors)
+    return records
+
+
+def _outside_window(
+    where: list[Any], event: _Event, event_time: datetime, earliest: datetime, latest: datetime
+) -> dict[str, Any]:
+    corrected = (
+        "" if event_time == event.timestamp else f" (corrected by sent_at: {utc_text(event_time)})"
+    )
+    return {
+        "type": "timestamp_outside_window",
+        # The same loc as the model's own errors on this field: the event
+        # type tag, then the field.
+        "loc": [*where, event.event_type, "timestamp"],  # type: ignore[attr-defined]
+        "msg": f"timestamp{corrected} must lie between {utc_text(earliest)} and "
+        f"{utc_text(latest)}, the accepted window around the time the server received it",
+        "input": utc_text(event.timestamp),
+        "ctx": {"earliest": utc_text(earliest), "latest": utc_text(latest)},
+    }
 
 
 _VERSION_HEADER = b"%d" % SCHEMA_VERSION

@@ -118,3 +118,13 @@ def test_times_and_ids_are_declared_with_the_kind_the_view_parses() -> None:
                 rf"'{field.name}'\)",
                 view,
             ), field.name
+
+
+def test_the_view_stores_the_corrected_time_and_falls_back_to_a_version_1_timestamp() -> None:
+    extract = "visitParamExtractString(envelope, '{}')".format
+    expected = (
+        f"parseDateTimeBestEffort(if(empty({extract('event_time')}), "
+        f"{extract('timestamp')}, {extract('event_time')})) AS event_time"
+    )
+
+    assert expected in " ".join(current_view().split()).replace("( ", "(")

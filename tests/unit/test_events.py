@@ -91,11 +91,12 @@ def test_envelope_is_flat_versioned_json_of_the_event() -> None:
     got = record(EXAMPLES["click"])
 
     assert orjson.loads(got.value) == {
-        "schema_version": 1,
+        "schema_version": 2,
         "event_id": str(EVENT_ID),
         "received_at": "2024-10-03T14:30:01.123456Z",
         "event_type": "click",
         "timestamp": "2024-10-03T14:30:00.000000Z",
+        "event_time": "2024-10-03T14:30:00.000000Z",
         "user_id": "956939f6-7a98-4bf1-9949-500e5dd20fa0",
         "country": "US",
         "device": "mobile",
@@ -105,7 +106,7 @@ def test_envelope_is_flat_versioned_json_of_the_event() -> None:
     assert got.event_id == str(EVENT_ID)
     assert got.event_type == "click"
     assert got.key == b"956939f6-7a98-4bf1-9949-500e5dd20fa0"
-    assert got.headers == [("event_type", b"click"), ("schema_version", b"1")]
+    assert got.headers == [("event_type", b"click"), ("schema_version", b"2")]
 
 
 def test_envelope_drops_the_client_event_id_field_for_the_one_passed_in() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -84,21 +84,6 @@ def _parse(adapter: Any, body: bytes) -> Any:
         return adapter.validate_json(body)
     except ValidationError as error:
         raise Rejected(422, _validation_detail(error)) from None
-
-
-def _records(items: Sequence[Any], received_at: datetime) -> list[events.Record]:
-    received = events.utc_text(received_at)
-    try:
-        return [
-            events.to_record(item, event_id=events.event_id_of(item), received_at=received)
-            for item in items
-        ]
-    except orjson.JSONEncodeError:
-        # A lone surrogate (\ud800) passes JSON parsing but is not Unicode text.
-        raise Rejected(
-            422,
-            [{"type": "string_unicode", "loc": ["body"], "msg": "strings must be valid Unicode"}],
-        ) from None
 
 
 async def _produce(state: ApiState, records: list[events.Record]) -> None:
@@ -218,14 +203,18 @@ def create_app(settings: Settings, sink: EventSink | None = None) -> FastAPI:
     async def post_event(request: Request) -> Response:
         state = _state(request)
         parsed: events.EventRequest = _parse(events.single_request, await _body(request, state))
-        records = _records([parsed.event], datetime.now(UTC))
+        records = events.records_for(
+            parsed, received_at=datetime.now(UTC), time_policy=state.settings.api.time_policy
+        )
         await _produce(state, records)
         return _json({"status": "accepted", "event_id": records[0].event_id})
 
     async def post_batch(request: Request) -> Response:
         state = _state(request)
         parsed: events.BatchRequest = _parse(events.batch_request, await _body(request, state))
-        records = _records(parsed.events, datetime.now(UTC))
+        records = events.records_for(
+            parsed, received_at=datetime.now(UTC), time_policy=state.settings.api.time_policy
+        )
         await _produce(state, records)
         return _json({"accepted": len(records), "event_ids": [r.event_id for r in records]})
 
