@@ -19,6 +19,8 @@ class Kind(enum.Enum):
 
     TEXT = "text"
     INT = "int"
+    FLOAT = "float"
+    BOOL = "bool"
     # Canonical UUID text: ClickHouse's toUUID reads nothing else.
     UUID = "uuid"
     # ISO 8601 text; the envelope always writes UTC with a Z.
@@ -46,7 +48,16 @@ class Envelope:
         return found
 
 
-EVENT_TYPES = ("click", "page_view", "search_filter_use", "quality_change", "video_complete")
+EVENT_TYPES = (
+    "click",
+    "page_view",
+    "search_filter_use",
+    "quality_change",
+    "video_complete",
+    "page_engagement",
+    "video_start",
+    "video_heartbeat",
+)
 
 _ENVELOPE_FIELDS = (
     Field("schema_version", Kind.INT, "schema_version", required=True),
@@ -81,7 +92,8 @@ ENVELOPE_V1 = Envelope(
     ),
 )
 # Version 2 stores the time corrected for the client's clock (see
-# `events.records_for`) beside the client's own, unchanged timestamp.
+# `events.records_for`) beside the client's own, unchanged timestamp, and adds
+# identity and session ids, three event types and the User-Agent enrichment.
 ENVELOPE = Envelope(
     version=2,
     fields=(
@@ -91,6 +103,22 @@ ENVELOPE = Envelope(
         # Only when the request carried one.
         Field("sent_at", Kind.TIME, "sent_at"),
         *_EVENT_FIELDS,
+        Field("anonymous_id", Kind.TEXT, "anonymous_id"),
+        Field("session_id", Kind.TEXT, "session_id"),
+        Field("page_view_id", Kind.TEXT, "page_view_id"),
+        Field("engaged_ms", Kind.INT, "engaged_ms"),
+        Field("max_scroll_pct", Kind.INT, "max_scroll_pct"),
+        Field("playback_id", Kind.TEXT, "playback_id"),
+        Field("position_s", Kind.FLOAT, "position_s"),
+        Field("quality", Kind.TEXT, "quality"),
+        # The video's length, as video_complete's `duration` is: one column.
+        Field("duration_s", Kind.FLOAT, "duration_s"),
+        Field("played_ms", Kind.INT, "played_ms"),
+        # From the User-Agent header (`clickstream.useragent`), not the event.
+        Field("browser", Kind.TEXT, "browser"),
+        Field("os", Kind.TEXT, "os"),
+        Field("device_class", Kind.TEXT, "device_class"),
+        Field("is_bot", Kind.BOOL, "is_bot"),
     ),
 )
 SCHEMA_VERSION = ENVELOPE.version

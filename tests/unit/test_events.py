@@ -23,6 +23,9 @@ MODELS = {
     "search_filter_use": events.SearchFilterUse,
     "quality_change": events.QualityChange,
     "video_complete": events.VideoComplete,
+    "page_engagement": events.PageEngagement,
+    "video_start": events.VideoStart,
+    "video_heartbeat": events.VideoHeartbeat,
 }
 
 
@@ -102,6 +105,9 @@ def test_envelope_is_flat_versioned_json_of_the_event() -> None:
         "device": "mobile",
         "element": "button_submit",
         "page_url": "https://example.com/submit",
+        "anonymous_id": None,
+        "session_id": None,
+        "page_view_id": None,
     }
     assert got.event_id == str(EVENT_ID)
     assert got.event_type == "click"

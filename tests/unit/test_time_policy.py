@@ -38,13 +38,15 @@ def batch(bodies: list[dict[str, Any]], sent_at: str | None = None) -> events.Ba
 def envelopes(
     request: events.EventRequest | events.BatchRequest, policy: TimePolicySettings = POLICY
 ) -> list[dict[str, Any]]:
-    records = events.records_for(request, received_at=RECEIVED_AT, time_policy=policy)
+    records = events.records_for(
+        request, received_at=RECEIVED_AT, user_agent=None, time_policy=policy
+    )
     return [orjson.loads(record.value) for record in records]
 
 
 def rejected(request: events.EventRequest | events.BatchRequest) -> list[dict[str, Any]]:
     with pytest.raises(Rejected) as error:
-        events.records_for(request, received_at=RECEIVED_AT, time_policy=POLICY)
+        events.records_for(request, received_at=RECEIVED_AT, user_agent=None, time_policy=POLICY)
     assert error.value.status_code == 422
     detail: list[dict[str, Any]] = error.value.detail
     return detail
@@ -166,7 +168,10 @@ def test_the_default_window_accepts_the_contract_examples_today() -> None:
     assert len(envelopes(request, default)) == len(events.EXAMPLES)
     with pytest.raises(Rejected):
         events.records_for(
-            request, received_at=datetime(2027, 10, 4, tzinfo=UTC), time_policy=default
+            request,
+            received_at=datetime(2027, 10, 4, tzinfo=UTC),
+            user_agent=None,
+            time_policy=default,
         )
 
 

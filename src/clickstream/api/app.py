@@ -204,7 +204,10 @@ def create_app(settings: Settings, sink: EventSink | None = None) -> FastAPI:
         state = _state(request)
         parsed: events.EventRequest = _parse(events.single_request, await _body(request, state))
         records = events.records_for(
-            parsed, received_at=datetime.now(UTC), time_policy=state.settings.api.time_policy
+            parsed,
+            received_at=datetime.now(UTC),
+            user_agent=request.headers.get("user-agent"),
+            time_policy=state.settings.api.time_policy,
         )
         await _produce(state, records)
         return _json({"status": "accepted", "event_id": records[0].event_id})
@@ -213,7 +216,10 @@ def create_app(settings: Settings, sink: EventSink | None = None) -> FastAPI:
         state = _state(request)
         parsed: events.BatchRequest = _parse(events.batch_request, await _body(request, state))
         records = events.records_for(
-            parsed, received_at=datetime.now(UTC), time_policy=state.settings.api.time_policy
+            parsed,
+            received_at=datetime.now(UTC),
+            user_agent=request.headers.get("user-agent"),
+            time_policy=state.settings.api.time_policy,
         )
         await _produce(state, records)
         return _json({"accepted": len(records), "event_ids": [r.event_id for r in records]})

@@ -145,6 +145,14 @@ async def test_envelope_has_version_id_receipt_time_and_the_event_fields(
         "from_quality": "240p",
         "to_quality": "720p",
         "current_time": 3600,
+        "anonymous_id": None,
+        "session_id": None,
+        "page_view_id": None,
+        # httpx's own User-Agent: no browser, OS or device ua-parser knows.
+        "browser": "",
+        "os": "",
+        "device_class": "other",
+        "is_bot": False,
     }
 
 
