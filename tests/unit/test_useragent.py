@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import ua_parser
 
 from clickstream import useragent
 from clickstream.useragent import DEVICE_CLASSES, Client, client_of
@@ -96,13 +97,13 @@ def test_a_missing_header_says_nothing() -> None:
 
 def test_a_huge_header_is_parsed_only_up_to_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     parsed: list[str] = []
-    real_parse = useragent.ua_parser.parse
+    real_parse = ua_parser.parse
 
     def parse(header: str) -> Any:
         parsed.append(header)
         return real_parse(header)
 
-    monkeypatch.setattr(useragent.ua_parser, "parse", parse)
+    monkeypatch.setattr(ua_parser, "parse", parse)
     huge = WINDOWS_CHROME + " " + "x" * 100_000
 
     got = client_of(huge)
