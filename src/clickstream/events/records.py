@@ -112,48 +112,44 @@ def records_for(
     single = isinstance(request, EventRequest)
     items = [request.event] if isinstance(request, EventRequest) else request.events
     offset = None if request.sent_at is None else received_at - request.sent_at
+    # Both times lie in [2000, 2100), so the sum cannot overflow datetime.
+    times = [event.timestamp if offset is None else event.timestamp + offset for event in items]
     earliest = received_at - timedelta(days=time_policy.max_past_days)
     latest = received_at + timedelta(seconds=time_policy.max_future_s)
+    outside = [
+        (["body", "event"] if single else ["body", "events", index], event, time_)
+        for index, (event, time_) in enumerate(zip(items, times, strict=True))
+        if not earliest <= time_ <= latest
+    ]
+    if outside:
+        raise Rejected(
+            422,
+            [
+                _outside_window(where, event, time_, earliest, latest)
+                for where, event, time_ in outside[:MAX_REPORTED_ERRORS]
+            ],
+        )
     received = utc_text(received_at)
     sent = None if request.sent_at is None else utc_text(request.sent_at)
     client = client_of(user_agent)
-    records: list[Record] = []
-    errors: list[dict[str, Any]] = []
-    for index, event in enumerate(items):
-        # Both times lie in [2000, 2100), so this sum cannot overflow datetime.
-        event_time = event.timestamp if offset is None else event.timestamp + offset
-        if not earliest <= event_time <= latest:
-            if len(errors) < MAX_REPORTED_ERRORS:
-                where: list[Any] = ["body", "event"] if single else ["body", "events", index]
-                errors.append(_outside_window(where, event, event_time, earliest, latest))
-            continue
-        if not errors:
-            try:
-                records.append(
-                    to_record(
-                        event,
-                        event_id=event_id_of(event),
-                        received_at=received,
-                        event_time=event_time,
-                        sent_at=sent,
-                        client=client,
-                    )
-                )
-            except orjson.JSONEncodeError:
-                # A lone surrogate (\ud800) passes JSON parsing but is not Unicode text.
-                raise Rejected(
-                    422,
-                    [
-                        {
-                            "type": "string_unicode",
-                            "loc": ["body"],
-                            "msg": "strings must be valid Unicode",
-                        }
-                    ],
-                ) from None
-    if errors:
-        raise Rejected(422, errors)
-    return records
+    try:
+        return [
+            to_record(
+                event,
+                event_id=event_id_of(event),
+                received_at=received,
+                event_time=None if offset is None else time_,
+                sent_at=sent,
+                client=client,
+            )
+            for event, time_ in zip(items, times, strict=True)
+        ]
+    except orjson.JSONEncodeError:
+        # Text orjson cannot write (a lone surrogate) should the parser ever let one through.
+        raise Rejected(
+            422,
+            [{"type": "string_unicode", "loc": ["body"], "msg": "strings must be valid Unicode"}],
+        ) from None
 
 
 def _outside_window(
