@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from clickstream import telemetry
+from clickstream import telemetry, useragent
 from clickstream.api.errors import error_response
 from clickstream.api.metrics import ApiMetrics, RequestCounter
 from clickstream.api.openapi import document_ingest_routes
@@ -72,6 +72,9 @@ def _lifespan(
             )
             await own_sink.start()
         app.state.api = ApiState(settings, active, metrics)
+        # The User-Agent parser builds its matchers on first use (~0.8 s): pay
+        # that here, not in a worker's first request.
+        useragent.client_of("Mozilla/5.0")
         # Everything built so far lives as long as the worker: keep the cyclic
         # garbage collector from scanning it again on every collection.
         gc.freeze()
