@@ -60,7 +60,7 @@ class Partitioner:
             self.count = count
             self._cache.clear()
 
-    def __call__(self, key: bytes) -> int:
+    def partition_of(self, key: bytes) -> int:
         partition = self._cache.get(key)
         if partition is None:
             if len(self._cache) > PARTITION_CACHE_SIZE:

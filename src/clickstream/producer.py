@@ -86,7 +86,7 @@ class KafkaSink:
         self._partitioner = Partitioner()
         self._coalescer = Coalescer(
             lambda: self._producer,
-            self._partitioner,
+            self._partitioner.partition_of,
             kafka.topic,
             linger_s=linger_ms / 1000,
             deadline_s=produce_timeout_s,
