@@ -68,7 +68,11 @@ def _lifespan(
         active = sink
         if active is None:
             active = own_sink = KafkaSink(
-                settings.kafka, settings.api, on_flush=metrics.produce_seconds.observe
+                settings.kafka,
+                produce_timeout_s=settings.api.produce_timeout_s,
+                linger_ms=settings.api.linger_ms,
+                max_in_flight=settings.api.max_in_flight,
+                on_flush=metrics.produce_seconds.observe,
             )
             await own_sink.start()
         app.state.api = ApiState(settings, active, metrics)
