@@ -64,7 +64,7 @@ if (check) {
     console.error(`${relative(ROOT, SERVED)} is not what the build makes: run make sdk and commit it`);
     failed = true;
   }
-} else {
+} else if (!failed) {
   mkdirSync(join(HERE, 'dist'), { recursive: true });
   mkdirSync(STATIC, { recursive: true });
   writeFileSync(join(HERE, 'dist', 'clickstream.js'), bundle);

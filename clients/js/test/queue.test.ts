@@ -50,10 +50,12 @@ test('tabs share the queue: removing what one sent keeps what another added mean
   const tabA = createQueue(createStore(storage), 'q', 100, 100_000);
   const tabB = createQueue(createStore(storage), 'q', 100, 100_000);
   tabA.push(event(1));
-  const sending = tabA.peek(10);
-  tabB.push(event(2));
-  tabA.remove(sending);
-  assert.deepEqual(ids(tabB.peek(10)), ['id-2']);
+  tabA.push(event(2));
+  const sendingA = tabA.peek(10);
+  tabB.remove(tabB.peek(10)); // tab B sent the same events and heard back first
+  tabB.push(event(3));
+  tabA.remove(sendingA);
+  assert.deepEqual(ids(tabB.peek(10)), ['id-3']);
 });
 
 test('without storage, or with storage full, the queue lives in memory', () => {

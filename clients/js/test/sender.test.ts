@@ -80,6 +80,20 @@ test('network errors and 5xx back off exponentially, and a success resets it', a
   assert.equal(api.requests.length, before + 1, 'the first wait again after a success');
 });
 
+test('408 and 429 are retried later, not dropped', async () => {
+  const { clock, api, queue, sender } = setup();
+  api.replies = [{ status: 429, headers: { 'retry-after': '3' } }, { status: 408 }];
+  await sender.flush();
+  assert.equal(queue.size(), 3);
+  await clock.advance(3000);
+  assert.equal(api.requests.length, 2);
+  assert.equal(queue.size(), 3);
+  await clock.advance(1000);
+  assert.equal(api.requests.length, 3);
+  assert.equal(queue.size(), 0);
+  assert.equal(sender.rejected(), 0);
+});
+
 test('a 422 drops exactly the events its detail names and resends the rest', async () => {
   const { api, queue, sender } = setup(4);
   api.replies = [

@@ -212,6 +212,7 @@ test('a video: start, a heartbeat every 10 s of playing, quality switches, compl
   video.emit('playing');
   await clock.advance(3000);
   video.currentTime = 23.6;
+  video.emit('resize'); // the same height: not a switch
   video.videoHeight = 720;
   video.emit('resize');
   video.emit('pause');
@@ -233,6 +234,7 @@ test('a video: start, a heartbeat every 10 s of playing, quality switches, compl
   );
   for (const beat of beats) assert.equal(beat.playback_id, start.playback_id);
   assert.equal(beats.at(-2)!.quality, '720p');
+  assert.equal(ofType('quality_change').length, 1);
   const [change] = ofType('quality_change');
   assert.deepEqual([change.from_quality, change.to_quality, change.current_time], ['360p', '720p', 23]);
   const [complete] = ofType('video_complete');
