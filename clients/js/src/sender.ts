@@ -88,9 +88,11 @@ export function createSender(queue: Queue, url: string, env: SenderEnv): Sender 
       }
       if (status == 422) {
         const positions = await rejectedPositions(response!);
-        if (positions.size) {
-          // All or nothing: nothing of this batch was stored, the rest goes again.
-          drop(batch.filter((_, position) => positions.has(position)));
+        const named = batch.filter((_, position) => positions.has(position));
+        // All or nothing: nothing of this batch was stored, the rest goes again.
+        // (A detail naming only positions the batch lacks must not loop.)
+        if (named.length) {
+          drop(named);
           continue;
         }
       }

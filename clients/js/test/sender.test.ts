@@ -130,6 +130,15 @@ test('a 4xx naming no event halves the batch until the bad event travels alone',
   assert.equal(sender.rejected(), 1);
 });
 
+test('a 422 naming positions the batch lacks is treated as naming none', async () => {
+  const { api, queue, sender } = setup(1);
+  api.replies = [{ status: 422, body: { detail: [{ loc: ['body', 'events', 5, 'click'] }] } }];
+  await sender.flush();
+  assert.equal(api.requests.length, 1);
+  assert.equal(queue.size(), 0);
+  assert.equal(sender.rejected(), 1);
+});
+
 test('a 413 halves the batch; nothing is lost', async () => {
   const { api, queue, sender } = setup(6);
   api.replies = [{ status: 413 }];
