@@ -44,7 +44,9 @@ function inputs() {
   for (const name of readdirSync(join(HERE, 'src')).sort()) files.push(join('src', name));
   return files
     .map((file) => {
-      const digest = createHash('sha256').update(readFileSync(join(HERE, file))).digest('hex');
+      const digest = createHash('sha256')
+        .update(readFileSync(join(HERE, file)))
+        .digest('hex');
       return `${digest}  ${relative(ROOT, join(HERE, file))}\n`;
     })
     .join('');

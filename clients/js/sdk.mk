@@ -2,7 +2,7 @@
 # relative to the project root. Node 20+ and npm; dependencies from the lock file.
 #
 #   make sdk         build dist/ and the bundle the API serves (src/clickstream/api/static/)
-#   make sdk-test    type-check and run the Node unit tests
+#   make sdk-test    formatting, type-check, the Node unit tests
 #   make sdk-check   fail if the committed bundle is not what the build makes; print its size
 
 SDK_DIR := clients/js

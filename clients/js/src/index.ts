@@ -21,7 +21,8 @@ export function init(options: Options): void {
     now: Date.now,
     random: Math.random,
     // text/plain keeps the POST a "simple" cross-origin request: no preflight.
-    post: (url, body, keepalive) => fetch(url, { method: 'POST', body, keepalive, headers: { 'content-type': 'text/plain' } }),
+    post: (url, body, keepalive) =>
+      fetch(url, { method: 'POST', body, keepalive, headers: { 'content-type': 'text/plain' } }),
     beacon: navigator.sendBeacon && ((url, body) => navigator.sendBeacon(url, body)),
   });
 }
@@ -32,7 +33,9 @@ export const pageView = (view?: { pageUrl?: string; referrerUrl?: string }) => t
 export const searchFilter = (filterType: string, filterValue: string) => tracker?.searchFilter(filterType, filterValue);
 export const qualityChange = (videoId: string, fromQuality: string, toQuality: string, currentTimeSeconds: number) =>
   tracker?.qualityChange(videoId, fromQuality, toQuality, currentTimeSeconds);
-export const videoComplete = (videoId: string, durationSeconds: number) => tracker?.videoComplete(videoId, durationSeconds);
-export const trackVideo = (video: VideoLike, videoId: string) => (tracker ? tracker.trackVideo(video, videoId) : () => {});
+export const videoComplete = (videoId: string, durationSeconds: number) =>
+  tracker?.videoComplete(videoId, durationSeconds);
+export const trackVideo = (video: VideoLike, videoId: string) =>
+  tracker ? tracker.trackVideo(video, videoId) : () => {};
 export const flush = () => (tracker ? tracker.flush() : Promise.resolve());
 export const stats = (): Stats | undefined => tracker?.stats();

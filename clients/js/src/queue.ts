@@ -36,10 +36,16 @@ export function createQueue(store: Store, key: string, maxEvents: number, maxCha
       dropped += drop;
       store.set(key, events.slice(drop));
     },
-    peek: (limit, skip) => load().filter((event) => !skip?.has(event.event_id)).slice(0, limit),
+    peek: (limit, skip) =>
+      load()
+        .filter((event) => !skip?.has(event.event_id))
+        .slice(0, limit),
     remove(events) {
       const ids = new Set(events.map((event) => event.event_id));
-      store.set(key, load().filter((event) => !ids.has(event.event_id)));
+      store.set(
+        key,
+        load().filter((event) => !ids.has(event.event_id)),
+      );
     },
     size: () => load().length,
     dropped: () => dropped,

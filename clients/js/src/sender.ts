@@ -101,7 +101,11 @@ export function createSender(queue: Queue, url: string, env: SenderEnv): Sender 
         else limit = Math.ceil(batch.length / 2);
         continue;
       }
-      const delay = retryDelayMs(failures++, env.random(), parseRetryAfter(response?.headers.get('retry-after'), env.now()));
+      const delay = retryDelayMs(
+        failures++,
+        env.random(),
+        parseRetryAfter(response?.headers.get('retry-after'), env.now()),
+      );
       retryAt = env.now() + delay;
       if (!retryTimer) {
         retryTimer = env.setTimeout(() => {

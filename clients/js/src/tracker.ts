@@ -131,12 +131,19 @@ export function createTracker(options: Options, env: Env) {
   }
   function scrolled(): void {
     const height = doc.documentElement.scrollHeight;
-    maxScrollPct = Math.max(maxScrollPct, height ? Math.min(100, Math.round(((win.scrollY + win.innerHeight) / height) * 100)) : 100);
+    maxScrollPct = Math.max(
+      maxScrollPct,
+      height ? Math.min(100, Math.round(((win.scrollY + win.innerHeight) / height) * 100)) : 100,
+    );
   }
   function reportEngagement(): void {
     countEngaged();
     if (pageViewId && engagedMs >= 1) {
-      track('page_engagement', { page_url: pageUrl, engaged_ms: Math.min(Math.round(engagedMs), MAX_ENGAGED_MS), max_scroll_pct: maxScrollPct });
+      track('page_engagement', {
+        page_url: pageUrl,
+        engaged_ms: Math.min(Math.round(engagedMs), MAX_ENGAGED_MS),
+        max_scroll_pct: maxScrollPct,
+      });
       engagedMs = 0;
     }
   }
@@ -157,7 +164,11 @@ export function createTracker(options: Options, env: Env) {
     if (win.navigator.onLine !== false) sender.unload();
   }
 
-  for (const type of INPUTS) win.addEventListener(type, type == 'scroll' ? () => (active(), scrolled()) : active, { capture: true, passive: true });
+  for (const type of INPUTS)
+    win.addEventListener(type, type == 'scroll' ? () => (active(), scrolled()) : active, {
+      capture: true,
+      passive: true,
+    });
   doc.addEventListener('visibilitychange', () => {
     countEngaged();
     visible = doc.visibilityState != 'hidden';
@@ -266,7 +277,12 @@ export function createTracker(options: Options, env: Env) {
   }
 
   function qualityChange(videoId: string, fromQuality: string, toQuality: string, currentTimeSeconds: number): void {
-    track('quality_change', { video_id: videoId, from_quality: fromQuality, to_quality: toQuality, current_time: Math.floor(currentTimeSeconds) || 0 });
+    track('quality_change', {
+      video_id: videoId,
+      from_quality: fromQuality,
+      to_quality: toQuality,
+      current_time: Math.floor(currentTimeSeconds) || 0,
+    });
   }
   function videoComplete(videoId: string, durationSeconds: number): void {
     track('video_complete', { video_id: videoId, duration: Math.round(durationSeconds) || 0 });
@@ -278,7 +294,9 @@ export function createTracker(options: Options, env: Env) {
     },
     click(element: Element | string, view: { pageUrl?: string } = {}): void {
       const name =
-        typeof element == 'string' ? element : element.getAttribute('data-cs-element') || element.id || element.tagName.toLowerCase();
+        typeof element == 'string'
+          ? element
+          : element.getAttribute('data-cs-element') || element.id || element.tagName.toLowerCase();
       track('click', { element: name.slice(0, 512), page_url: view.pageUrl || href() });
     },
     pageView,

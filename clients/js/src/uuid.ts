@@ -13,6 +13,7 @@ export function uuid(source: RandomSource | undefined = globalThis.crypto): stri
   bytes[6] = (bytes[6] & 15) | 64;
   bytes[8] = (bytes[8] & 63) | 128;
   let text = '';
-  for (let i = 0; i < 16; i++) text += (i == 4 || i == 6 || i == 8 || i == 10 ? '-' : '') + (bytes[i] + 256).toString(16).slice(1);
+  for (let i = 0; i < 16; i++)
+    text += (i == 4 || i == 6 || i == 8 || i == 10 ? '-' : '') + (bytes[i] + 256).toString(16).slice(1);
   return text;
 }

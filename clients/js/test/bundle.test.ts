@@ -25,13 +25,26 @@ test('the bundle defines window.clickstream and sends through fetch and sendBeac
     localStorage: new MemoryStorage(),
     crypto,
     Blob,
-    fetch: (url: string, init: RequestInit) => (fetches.push(init), api.post(url, init.body as string, !!init.keepalive)),
+    fetch: (url: string, init: RequestInit) => (
+      fetches.push(init),
+      api.post(url, init.body as string, !!init.keepalive)
+    ),
   });
   const context = createContext(Object.assign(globals, { window: globals }));
   runInContext(BUNDLE, context);
-  const clickstream = (context as unknown as { clickstream: Record<string, (...args: unknown[]) => unknown> }).clickstream;
+  const clickstream = (context as unknown as { clickstream: Record<string, (...args: unknown[]) => unknown> })
+    .clickstream;
   assert.deepEqual(Object.keys(clickstream).sort(), [
-    'click', 'flush', 'identify', 'init', 'pageView', 'qualityChange', 'searchFilter', 'stats', 'trackVideo', 'videoComplete',
+    'click',
+    'flush',
+    'identify',
+    'init',
+    'pageView',
+    'qualityChange',
+    'searchFilter',
+    'stats',
+    'trackVideo',
+    'videoComplete',
   ]);
 
   clickstream.click('before init is ignored');
@@ -43,10 +56,16 @@ test('the bundle defines window.clickstream and sends through fetch and sendBeac
   assert.deepEqual({ ...fetches[0].headers }, { 'content-type': 'text/plain' });
   assert.deepEqual(
     api.requests[0].body.events.map((e) => [e.event_type, e.user_id]),
-    [['page_view', 'user-1'], ['click', 'user-1']],
+    [
+      ['page_view', 'user-1'],
+      ['click', 'user-1'],
+    ],
   );
 
   clickstream.searchFilter('genre', 'drama');
   page.hide();
-  assert.deepEqual(api.beacons[0].body.events.map((e) => e.event_type), ['search_filter_use', 'page_engagement']);
+  assert.deepEqual(
+    api.beacons[0].body.events.map((e) => e.event_type),
+    ['search_filter_use', 'page_engagement'],
+  );
 });

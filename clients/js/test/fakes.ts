@@ -85,7 +85,11 @@ export class FakeApi {
     const reply = this.replies.shift() ?? { status: 200 };
     if (reply == 'network error') throw new TypeError('Failed to fetch');
     const headers = new Map(Object.entries(reply.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-    return { status: reply.status, headers: { get: (name) => headers.get(name.toLowerCase()) ?? null }, json: async () => reply.body };
+    return {
+      status: reply.status,
+      headers: { get: (name) => headers.get(name.toLowerCase()) ?? null },
+      json: async () => reply.body,
+    };
   };
 
   beacon = (url: string, text: string): boolean => {
@@ -96,13 +100,20 @@ export class FakeApi {
 
   /** Every event the API received, in order (requests then beacons). */
   ids(): string[] {
-    return [...this.requests, ...this.beacons].flatMap((request) => request.body.events.map((event) => event.event_id as string));
+    return [...this.requests, ...this.beacons].flatMap((request) =>
+      request.body.events.map((event) => event.event_id as string),
+    );
   }
 }
 
 export class FakeWindow extends EventTarget {
   location = { href: 'https://cinema.example/films?genre=drama' };
-  navigator = { userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0', language: 'de-AT', maxTouchPoints: 0, onLine: true };
+  navigator = {
+    userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0',
+    language: 'de-AT',
+    maxTouchPoints: 0,
+    onLine: true,
+  };
   document = Object.assign(new EventTarget(), {
     visibilityState: 'visible',
     referrer: 'https://search.example/',
@@ -152,7 +163,7 @@ export function world(storage = new MemoryStorage(), clock = new Clock()): World
     window: window as unknown as WindowLike,
     storage,
     now: clock.now,
-    random: () => ((seed = (seed * 16807 + 1) % 2147483647) / 2147483647),
+    random: () => (seed = (seed * 16807 + 1) % 2147483647) / 2147483647,
     post: api.post,
     beacon: api.beacon,
   };

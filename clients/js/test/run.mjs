@@ -20,5 +20,9 @@ await build({
   packages: 'external',
   logLevel: 'warning',
 });
-const run = spawnSync(process.execPath, ['--test', '--test-timeout=30000', ...tests.map((name) => join(OUT, name.replace(/\.ts$/, '.mjs')))], { stdio: 'inherit' });
+const run = spawnSync(
+  process.execPath,
+  ['--test', '--test-timeout=30000', ...tests.map((name) => join(OUT, name.replace(/\.ts$/, '.mjs')))],
+  { stdio: 'inherit' },
+);
 process.exit(run.status ?? 1);

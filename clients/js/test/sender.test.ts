@@ -118,7 +118,8 @@ test('a 4xx naming no event halves the batch until the bad event travels alone',
   const { api, queue, sender } = setup(4);
   const bad = (events: Record<string, unknown>[]) => ids(events).includes('id-2');
   api.post = ((post) => async (url: string, text: string, keepalive: boolean) => {
-    if (bad(JSON.parse(text).events)) api.replies.unshift({ status: 422, body: { detail: [{ loc: ['body'], msg: 'strings must be valid Unicode' }] } });
+    if (bad(JSON.parse(text).events))
+      api.replies.unshift({ status: 422, body: { detail: [{ loc: ['body'], msg: 'strings must be valid Unicode' }] } });
     return post(url, text, keepalive);
   })(api.post);
   await sender.flush();
@@ -170,8 +171,10 @@ test('a beacon the browser refuses leaves its events queued', async () => {
 test('unload skips events already in flight, and sends nothing while backing off', async () => {
   const { api, queue, sender } = setup(2);
   let answer!: () => void;
-  api.post = ((post) => (url: string, text: string, keepalive: boolean) =>
-    new Promise<Awaited<ReturnType<typeof post>>>((resolve) => (answer = () => resolve(post(url, text, keepalive)))))(api.post);
+  api.post = (
+    (post) => (url: string, text: string, keepalive: boolean) =>
+      new Promise<Awaited<ReturnType<typeof post>>>((resolve) => (answer = () => resolve(post(url, text, keepalive))))
+  )(api.post);
   const flushing = sender.flush();
   await settle();
   queue.push({ event_id: 'new' });

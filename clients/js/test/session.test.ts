@@ -9,7 +9,14 @@ const MINUTE = 60_000;
 function sessions(storage = new MemoryStorage()) {
   let t = Date.UTC(2026, 0, 1);
   let n = 0;
-  const current = createSessions(createStore(storage), 's', 30 * MINUTE, 24 * 60 * MINUTE, () => t, () => `session-${++n}`);
+  const current = createSessions(
+    createStore(storage),
+    's',
+    30 * MINUTE,
+    24 * 60 * MINUTE,
+    () => t,
+    () => `session-${++n}`,
+  );
   return { current, advance: (ms: number) => (t += ms), storage };
 }
 
