@@ -14,6 +14,7 @@ from clickstream.api.errors import error_response
 from clickstream.api.metrics import ApiMetrics, RequestCounter
 from clickstream.api.openapi import document_ingest_routes
 from clickstream.api.routes import INGEST_ROUTES, health
+from clickstream.api.sdk import sdk_route
 from clickstream.api.state import ApiState
 from clickstream.config import Settings
 from clickstream.errors import ClickstreamError
@@ -53,6 +54,7 @@ def create_app(settings: Settings, sink: EventSink | None = None) -> FastAPI:
         )
     app.add_exception_handler(ClickstreamError, error_response)
     app.router.routes.extend(INGEST_ROUTES)
+    app.router.routes.append(sdk_route())
     app.include_router(health)
     document_ingest_routes(app)
     return app
