@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from clickstream.api.app import create_app
 from clickstream.clickhouse.client import ClickHouse
 from clickstream.config import Settings
+from clickstream.etl.process import build_etl
 from clickstream.etl.runner import Etl
 from clickstream.events import EXAMPLES
 
@@ -50,7 +51,7 @@ async def api_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 @contextlib.asynccontextmanager
 async def running_etl(settings: Settings) -> AsyncIterator[Etl]:
-    etl = Etl(settings)
+    etl = build_etl(settings)
     task = asyncio.create_task(etl.run())
     try:
         yield etl

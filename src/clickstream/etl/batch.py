@@ -23,13 +23,6 @@ class Batch:
     # Producer span contexts of the batch's records (only while tracing).
     links: list[Any] = field(default_factory=list)
 
-    def add(
-        self, tp: TopicPartition, offset: int, row: bytes, received_at: datetime, now: float
-    ) -> None:
-        self.rows.append(row)
-        self.newest_received_at = received_at
-        self.consumed(tp, offset, now)
-
     def extend(
         self,
         tp: TopicPartition,
@@ -39,20 +32,18 @@ class Batch:
         newest_received_at: datetime | None,
         now: float,
     ) -> None:
-        """Offsets first..last of one partition, done; `rows` are the loadable ones."""
+        """Offsets first..last of one partition, done; `rows` are the loadable ones.
+
+        The offsets without a row were dead-lettered: they are committed with
+        the batch all the same.
+        """
+        if self.opened_at is None:
+            self.opened_at = now
         self.rows += rows
         if newest_received_at is not None:
             self.newest_received_at = newest_received_at
-        self.consumed(tp, first_offset, now)
+        self.first_offsets.setdefault(tp, first_offset)
         self.offsets[tp] = last_offset
-
-    def consumed(self, tp: TopicPartition, offset: int, now: float) -> None:
-        """Mark an offset done without a row (a dead-lettered record)."""
-        if self.opened_at is None:
-            self.opened_at = now
-        if tp not in self.first_offsets:
-            self.first_offsets[tp] = offset
-        self.offsets[tp] = offset
 
     def due(self, now: float) -> bool:
         if len(self.rows) >= self.max_rows:
@@ -72,14 +63,6 @@ class Batch:
     def commit_offsets(self) -> dict[TopicPartition, int]:
         """Kafka's convention: commit the next offset to read."""
         return {tp: offset + 1 for tp, offset in self.offsets.items()}
-
-    def clear(self) -> None:
-        self.rows = []
-        self.offsets = {}
-        self.first_offsets = {}
-        self.opened_at = None
-        self.newest_received_at = None
-        self.links = []
 
     def successor(self) -> Batch:
         return Batch(max_rows=self.max_rows, max_wait_s=self.max_wait_s)
