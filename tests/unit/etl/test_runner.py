@@ -168,6 +168,7 @@ async def test_backpressure_pauses_every_partition_and_keeps_polling() -> None:
     async with pipeline.running(settings(batch_max_rows=4)):
         await until(lambda: pipeline.consumer.paused_polls >= 1)
         assert pipeline.consumer.paused == {P0, P1}
+        assert pipeline.consumer.seeks == [], "paused before polling: nothing read to put back"
         # Two batches in hand at most: the one being written and one full behind it.
         assert sum(pipeline.consumer.position.values()) <= 8
         pipeline.writer.gate.set()
