@@ -78,6 +78,11 @@ class FakeConsumer:
             offsets.append(len(records) - 1)
         return offsets
 
+    def assign(self, tp: TopicPartition) -> None:
+        """A partition assigned by a rebalance, read from its start."""
+        self.logs[tp] = []
+        self.position[tp] = 0
+
     def subscribe(self, topics: list[str], listener: ConsumerRebalanceListener) -> None:
         assert topics == [TOPIC]
         self.listener = listener

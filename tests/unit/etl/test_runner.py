@@ -178,6 +178,21 @@ async def test_backpressure_pauses_every_partition_and_keeps_polling() -> None:
     assert len(pipeline.writer.stored) == 40
 
 
+async def test_a_partition_assigned_during_backpressure_is_paused_and_put_back() -> None:
+    pipeline = Pipeline((P0,))
+    pipeline.consumer.append(P0, *(envelope() for _ in range(8)))
+    pipeline.writer.gate.clear()
+
+    async with pipeline.running(settings(batch_max_rows=4)):
+        await until(lambda: pipeline.consumer.paused == {P0})
+        pipeline.consumer.assign(P1)
+        pipeline.consumer.append(P1, envelope(), envelope())
+        await until(lambda: P1 in pipeline.consumer.paused, timeout_s=3)
+        assert pipeline.consumer.position[P1] == 0, "what it read meanwhile is put back"
+        pipeline.writer.gate.set()
+        await until(lambda: pipeline.consumer.committed == {P0: 8, P1: 2})
+
+
 async def test_kafka_start_up_is_retried_with_fresh_clients() -> None:
     pipeline = Pipeline()
     built: list[FakeConsumer] = []
