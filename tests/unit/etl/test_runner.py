@@ -62,6 +62,8 @@ class Pipeline:
         try:
             yield etl
         finally:
+            # A held write would hold the shutdown too: a failing test must not hang.
+            self.writer.gate.set()
             etl.request_stop()
             await asyncio.wait_for(task, timeout=5)
 
@@ -136,7 +138,11 @@ async def test_a_rebalance_abandons_the_unwritten_batch_and_reads_it_again() -> 
         await until(lambda: len(pipeline.writer.attempts) >= 2)
         await asyncio.wait_for(pipeline.consumer.revoke(), timeout=1)
         assert pipeline.consumer.commits == []
-        assert (P0, 0) in pipeline.consumer.seeks
+        assert pipeline.consumer.seeks == [(P0, 0)]
+        # Once the rebalance is over, retries wait for ClickHouse again.
+        attempts = len(pipeline.writer.attempts)
+        await until(lambda: len(pipeline.writer.attempts) >= attempts + 3)
+        assert pipeline.consumer.seeks == [(P0, 0)]
         pipeline.writer.refuse = lambda rows: None
         await until(lambda: pipeline.consumer.committed == {P0: 2})
 
