@@ -10,7 +10,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from clickstream import telemetry
 from clickstream.clickhouse.writer import ClickHouseWriter
 from clickstream.config import Settings
-from clickstream.etl.runner import Etl, KafkaClients
+from clickstream.etl.clients import KafkaClients
+from clickstream.etl.runner import Etl
 from clickstream.kafka import kafka_client_options
 
 

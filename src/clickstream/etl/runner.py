@@ -15,7 +15,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, NamedTuple, Protocol
+from typing import Any
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
@@ -27,8 +27,10 @@ from clickstream.clickhouse.writer import RowWriter
 from clickstream.config import Settings
 from clickstream.errors import PoisonRecord
 from clickstream.etl.batch import Batch
-from clickstream.etl.dead_letters import DeadLetterProducer, DeadLetters
-from clickstream.etl.loader import Committer, Loader
+from clickstream.etl.clients import KafkaClients
+from clickstream.etl.dead_letters import DeadLetters
+from clickstream.etl.links import producer_links
+from clickstream.etl.loader import Loader
 from clickstream.etl.metrics import EtlMetrics, StatusServer
 from clickstream.etl.state import EtlState
 from clickstream.etl.transform import to_row
@@ -38,37 +40,6 @@ log = logging.getLogger(__name__)
 # How long a revoked partition's batch may take to finish before it is dropped
 # (its offsets stay uncommitted, so the next owner reads the rows again).
 REVOKE_FLUSH_TIMEOUT_S = 10.0
-
-
-class Consumer(Committer, Protocol):
-    """What the ETL uses of aiokafka's AIOKafkaConsumer."""
-
-    def subscribe(self, topics: list[str], listener: ConsumerRebalanceListener) -> None: ...
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    async def getmany(
-        self, timeout_ms: int = 0, max_records: int | None = None
-    ) -> dict[TopicPartition, list[Any]]: ...
-
-    def pause(self, *partitions: TopicPartition) -> None: ...
-
-    def resume(self, *partitions: TopicPartition) -> None: ...
-
-    def seek(self, partition: TopicPartition, offset: int) -> None: ...
-
-
-class DeadLetterClient(DeadLetterProducer, Protocol):
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-
-class KafkaClients(NamedTuple):
-    consumer: Consumer
-    dead_letters: DeadLetterClient
 
 
 class Etl:
@@ -209,7 +180,7 @@ class Etl:
             async with self._lock:
                 batch = self._batch
                 if self._tracer is not None:
-                    batch.links += _producer_links(fetched)
+                    batch.links += producer_links(fetched)
                 for tp, messages in fetched.items():
                     # The hottest loop of the ETL: keep it to one call per record.
                     rows: list[bytes] = []
@@ -330,36 +301,6 @@ class Etl:
         """Read `tp` again from `offset`, if it is still ours (else its next owner will)."""
         if self._clients is not None and tp in self._clients.consumer.assignment():
             self._clients.consumer.seek(tp, offset)
-
-
-def _producer_links(fetched: dict[TopicPartition, list[Any]]) -> list[Any]:
-    """Span contexts from the records' `traceparent` headers, sampled ones only.
-
-    A batch holds thousands of records; unsampled parents would never be
-    exported, and the SDK keeps at most OTEL_SPAN_LINK_COUNT_LIMIT links.
-    """
-    from opentelemetry.trace import SpanContext, TraceFlags
-
-    links = []
-    for messages in fetched.values():
-        for message in messages:
-            for key, value in message.headers or ():
-                if key != "traceparent":
-                    continue
-                try:  # a foreign producer's header must not stop the loop
-                    _, trace_id, span_id, flags = value.decode().split("-")
-                    sampled = int(flags, 16) & TraceFlags.SAMPLED
-                    context = SpanContext(
-                        int(trace_id, 16),
-                        int(span_id, 16),
-                        is_remote=True,
-                        trace_flags=TraceFlags(sampled),
-                    )
-                except ValueError:
-                    continue
-                if sampled and context.is_valid:
-                    links.append(context)
-    return links
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]

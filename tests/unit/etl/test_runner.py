@@ -13,7 +13,8 @@ from aiokafka.errors import KafkaConnectionError
 
 from clickstream.config import EtlSettings, KafkaSettings, Settings
 from clickstream.etl import state
-from clickstream.etl.runner import Etl, KafkaClients
+from clickstream.etl.clients import KafkaClients
+from clickstream.etl.runner import Etl
 
 from .fakes import (
     P0,
