@@ -1,11 +1,15 @@
 """Write, then commit: the only place that knows the order.
 
-A batch is inserted, retried byte-identically with the shared backoff while
-ClickHouse is unavailable (replicated block deduplication then absorbs an
-insert that landed but whose answer was lost), and only after ClickHouse
-accepted it are its offsets committed, `offset + 1` per partition. A batch
-given up (rebalance, shutdown grace over) commits nothing: whoever reads the
-partitions next reads its rows again.
+A batch is inserted in blocks of few month partitions, each retried
+byte-identically with the shared backoff while ClickHouse is unavailable
+(replicated block deduplication then absorbs an insert that landed but whose
+answer was lost), and only after ClickHouse accepted it are its offsets
+committed, `offset + 1` per partition. A block ClickHouse refuses for its
+rows is bisected: the good halves are stored, each row refused alone goes to
+the dead-letter topic with the server's code and message, and the batch is
+committed; one bad row never stalls a partition. A batch given up
+(rebalance, shutdown grace over, a dead letter not sent) commits nothing:
+whoever reads the partitions next reads its rows again.
 """
 
 from __future__ import annotations
@@ -21,16 +25,25 @@ from aiokafka import TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from clickstream.backoff import Backoff, GaveUp
-from clickstream.clickhouse.client import ClickHouseError
+from clickstream.clickhouse.client import ClickHouseError, error_code
 from clickstream.clickhouse.writer import RowWriter
 from clickstream.etl.batch import Batch
+from clickstream.etl.dead_letters import DeadLetters, Record
 from clickstream.etl.metrics import EtlMetrics
+from clickstream.etl.months import blocks
+from clickstream.etl.refusals import give_up_on_block
 from clickstream.etl.state import EtlState
 
 log = logging.getLogger(__name__)
 
 # A commit that takes longer is given up; the next batch's commit covers it.
 COMMIT_TIMEOUT_S = 30.0
+# ClickHouse's messages can carry a stack trace: a header needs the first lines.
+ERROR_MESSAGE_BYTES = 2048
+
+
+class Refused(Exception):
+    """ClickHouse refused a block for its rows: retrying it unchanged will not help."""
 
 
 class Committer(Protocol):
@@ -48,7 +61,9 @@ class Loader:
         self,
         writer: RowWriter,
         consumer: Committer,
+        dead_letters: DeadLetters,
         *,
+        max_months: int,
         backoff: Backoff,
         state: EtlState,
         metrics: EtlMetrics,
@@ -56,6 +71,8 @@ class Loader:
     ) -> None:
         self._writer = writer
         self._consumer = consumer
+        self._dead_letters = dead_letters
+        self._max_months = max_months
         self._backoff = backoff
         self._state = state
         self._metrics = metrics
@@ -113,16 +130,55 @@ class Loader:
 
     async def _write(self, batch: Batch) -> bool:
         try:
-            await self._insert(batch.rows)
+            if not batch.rows:
+                await self._insert(batch.rows)
+            else:
+                for rows, sources in blocks(batch.rows, batch.sources, self._max_months):
+                    await self._store(rows, sources)
         except GaveUp:
             return False
         return True
 
-    async def _insert(self, rows: Sequence[bytes]) -> None:
-        """Insert `rows` until ClickHouse takes them; `GaveUp` when the drain signal fires.
+    async def _store(self, rows: list[bytes], sources: list[Record]) -> None:
+        """Insert `rows`; if ClickHouse refuses them, bisect down to the rows at fault.
 
-        The retried block is the same list, byte for byte: replicated block
-        deduplication recognises a block by its hash.
+        Halves are cut the same way every time, so a half retried (after a
+        restart too) is byte-identical again; a half once stored is never sent
+        again. A refused block stores nothing: the materialized view turns the
+        whole block into rows before any of it reaches a table.
+        """
+        try:
+            await self._insert(rows)
+        except Refused as refusal:
+            if len(rows) > 1:
+                middle = len(rows) // 2
+                await self._store(rows[:middle], sources[:middle])
+                await self._store(rows[middle:], sources[middle:])
+                return
+            await self._dead_letter(sources[0], refusal.__cause__ or refusal)
+
+    async def _dead_letter(self, source: Record, error: BaseException) -> None:
+        code, message = error_code(error) or (0, repr(error))
+        log.warning(
+            "clickhouse refused a row",
+            extra={"code": code, "partition": source.partition, "offset": source.offset},
+        )
+        await self._dead_letters.send(
+            source,
+            "clickhouse refused the row",
+            "refused",
+            [
+                ("dlq_error_code", str(code).encode()),
+                ("dlq_error_message", message.encode()[:ERROR_MESSAGE_BYTES]),
+            ],
+        )
+
+    async def _insert(self, rows: Sequence[bytes]) -> None:
+        """Insert `rows` until ClickHouse takes them.
+
+        `GaveUp` when the drain signal fires; `Refused` when the rows are at
+        fault. The retried block is the same list, byte for byte: replicated
+        block deduplication recognises a block by its hash.
         """
         started = time.perf_counter()
 
@@ -137,6 +193,10 @@ class Loader:
                 await self._writer.ping()
 
         def failed(error: BaseException, failures: int) -> None:
+            if rows and give_up_on_block(error, failures):
+                # ClickHouse answered: it is up, the rows are wrong.
+                self._state.clickhouse(True)
+                raise Refused(str(error)) from error
             self._metrics.insert_retries.inc()
             if self._state.clickhouse_ok:
                 log.warning("clickhouse insert failed, retrying: %r", error)

@@ -141,6 +141,8 @@ class Etl:
         self._loader = Loader(
             self._writer,
             clients.consumer,
+            self._dead_letters,
+            max_months=self.settings.etl.max_partitions_per_insert,
             backoff=self._backoff,
             state=self.state,
             metrics=self.metrics,
@@ -186,6 +188,7 @@ class Etl:
                     rows: list[bytes] = []
                     newest = None
                     last = messages[-1].offset
+                    dead: set[int] = set()
                     for message in messages:
                         try:
                             row, newest = to_row(message.value)
@@ -198,10 +201,16 @@ class Etl:
                                 last = message.offset - 1
                                 self._seek(tp, message.offset)
                                 break
+                            dead.add(message.offset)
                             continue
                         rows.append(row)
                     if last >= messages[0].offset:
-                        batch.extend(tp, messages[0].offset, last, rows, newest, now)
+                        sources = (
+                            messages
+                            if len(rows) == len(messages)
+                            else _kept(messages, dead, len(rows))
+                        )
+                        batch.extend(tp, messages[0].offset, last, rows, sources, newest, now)
                     self.metrics.records_consumed.inc(len(messages))
                 if batch.due(now):
                     await self._hand_off()
@@ -301,6 +310,11 @@ class Etl:
         """Read `tp` again from `offset`, if it is still ours (else its next owner will)."""
         if self._clients is not None and tp in self._clients.consumer.assignment():
             self._clients.consumer.seek(tp, offset)
+
+
+def _kept(messages: list[Any], dead: set[int], count: int) -> list[Any]:
+    """The records that became rows (the first `count` not dead-lettered)."""
+    return [message for message in messages if message.offset not in dead][:count]
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaConnectionError
+from asynch.errors import ServerException
 
 from clickstream import events
 
@@ -41,6 +42,12 @@ def envelope(**fields: Any) -> bytes:
     body = {**events.EXAMPLES["click"], **fields}
     parsed = events.single_request.validate_json(orjson.dumps({"event": body})).event
     return events.to_record(parsed, event_id=uuid.uuid4(), received_at=RECEIVED_AT).value
+
+
+def server_error(message: str, code: int) -> BaseException:
+    """ClickHouse's own refusal, as asynch raises it."""
+    error: BaseException = ServerException(message, code)  # type: ignore[no-untyped-call]
+    return error
 
 
 @dataclass

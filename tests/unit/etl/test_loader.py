@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
@@ -12,26 +13,49 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from clickstream.backoff import Backoff
 from clickstream.etl import loader
 from clickstream.etl.batch import Batch
+from clickstream.etl.dead_letters import DeadLetters
 from clickstream.etl.loader import Loader
 from clickstream.etl.metrics import EtlMetrics
 from clickstream.etl.state import EtlState
 
-from .fakes import P0, RECEIVED_AT, FakeConsumer, FakeWriter, Log, envelope
+from .fakes import (
+    P0,
+    RECEIVED_AT,
+    FakeConsumer,
+    FakeDeadLetters,
+    FakeRecord,
+    FakeWriter,
+    Log,
+    envelope,
+)
+
+
+def sources(rows: Sequence[bytes]) -> list[FakeRecord]:
+    return [FakeRecord("events", 0, offset, row) for offset, row in enumerate(rows)]
 
 
 def batch_of(*rows: bytes) -> Batch:
     batch = Batch(max_rows=100, max_wait_s=1.0)
-    batch.extend(P0, 0, len(rows) - 1, list(rows), RECEIVED_AT, now=0.0)
+    batch.extend(P0, 0, len(rows) - 1, list(rows), sources(rows), RECEIVED_AT, now=0.0)
     return batch
 
 
-def loader_for(log: Log, *, tracer: object = None) -> tuple[Loader, FakeConsumer, FakeWriter]:
+def loader_for(
+    log: Log, *, tracer: object = None, max_months: int = 100
+) -> tuple[Loader, FakeConsumer, FakeWriter]:
     consumer, writer, metrics = FakeConsumer(log), FakeWriter(log), EtlMetrics()
+    state = EtlState(metrics)
+    backoff = Backoff(0.001, 0.002)
+    dead_letters = DeadLetters(
+        FakeDeadLetters(log), topic="events.dlq", backoff=backoff, stop=state.drain, metrics=metrics
+    )
     built = Loader(
         writer,
         consumer,
-        backoff=Backoff(0.001, 0.002),
-        state=EtlState(metrics),
+        dead_letters,
+        max_months=max_months,
+        backoff=backoff,
+        state=state,
         metrics=metrics,
         tracer=tracer,
     )
