@@ -109,6 +109,9 @@ class EtlSettings(_Section):
     metrics_host: str = "0.0.0.0"
     metrics_port: int = 9108
     max_partition_fetch_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
+    # ClickHouse's max_partitions_per_insert_block: an insert block spanning
+    # more months (partitions of events_local) is refused, so it is split.
+    max_partitions_per_insert: int = Field(default=100, ge=1)
 
 
 class Settings(BaseSettings):
