@@ -159,7 +159,7 @@ async def test_sigterm_during_an_outage_returns_without_committing(short_grace: 
     await until(lambda: len(pipeline.writer.attempts) >= 2)
 
     etl.request_stop()
-    await asyncio.wait_for(task, timeout=2)
+    await asyncio.wait_for(task, timeout=10)
 
     assert pipeline.consumer.commits == []
     assert pipeline.consumer.stopped and pipeline.dead_letters.stopped
@@ -217,7 +217,7 @@ async def test_kafka_start_up_is_retried_with_fresh_clients() -> None:
         await until(lambda: etl.ready)
     finally:
         etl.request_stop()
-        await asyncio.wait_for(task, timeout=2)
+        await asyncio.wait_for(task, timeout=10)
 
     assert len(built) == 3
     assert built[0] is not built[1]
@@ -234,9 +234,9 @@ async def test_a_stop_while_kafka_is_unreachable_ends_the_wait_at_once() -> None
 
     started = time.monotonic()
     etl.request_stop()
-    await asyncio.wait_for(task, timeout=2)
+    await asyncio.wait_for(task, timeout=10)
 
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 5.0  # far below the 30 s backoff
     assert not etl.ready
 
 
