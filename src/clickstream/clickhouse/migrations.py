@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from importlib import resources
 from string import Template
 
-from clickstream.clickhouse.client import ClickHouse
+from clickstream.clickhouse.client import ClickHouse, ClickHouseError, error_code
 from clickstream.config import ClickHouseSettings
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -81,10 +81,31 @@ async def migrate(settings: ClickHouseSettings, database: str | None = None) -> 
         for migration in migrations:
             if migration.version in done:
                 continue
-            await clickhouse.execute(migration.render(settings, database))
+            await _apply(clickhouse, migration.render(settings, database))
             await clickhouse.execute(
                 f"INSERT INTO {database}.schema_migrations (version, name) VALUES",
                 [(migration.version, migration.name)],
             )
             applied.append(f"{migration.version:04d}_{migration.name}")
     return applied
+
+
+def adds_columns(sql: str) -> bool:
+    """An `ALTER TABLE ... ADD COLUMN` statement (its leading comments aside)."""
+    code = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+    return code.lstrip().upper().startswith("ALTER TABLE") and "ADD COLUMN" in code.upper()
+
+
+async def _apply(clickhouse: ClickHouse, sql: str) -> None:
+    """Run one statement; an ADD COLUMN that already ran counts as done.
+
+    ClickHouse 18.16 has no `ADD COLUMN IF NOT EXISTS`, so column additions are
+    written plainly and made idempotent here: a run interrupted after the ALTER
+    but before its record re-runs it and finds the columns there.
+    """
+    try:
+        await clickhouse.execute(sql)
+    except ClickHouseError as error:
+        refusal = error_code(error)
+        if not (adds_columns(sql) and refusal is not None and "already exists" in refusal[1]):
+            raise
