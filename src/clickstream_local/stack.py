@@ -11,7 +11,7 @@ from typing import Any
 
 from clickstream.config import Settings
 from clickstream_local import kafka_topics, probes, processes
-from clickstream_local.components import Component, StackPlan, plan
+from clickstream_local.components import MIGRATOR_USER, Component, StackPlan, plan
 from clickstream_local.provision import (
     ProvisionError,
     kafka_libs_dir,
@@ -143,7 +143,12 @@ class Stack:
         }
 
     def service_settings(self) -> Settings:
-        """The settings a process of this pipeline uses against this stack."""
+        """The settings a process of this pipeline uses against this stack.
+
+        As the migrator, who owns the schema: what the stack migrates with and
+        what tests (each creating a database of its own) connect as. The ETL
+        runs as its own user (components._pipeline).
+        """
         return self.settings.model_copy(
             update={
                 "kafka": self.settings.kafka.model_copy(
@@ -153,6 +158,7 @@ class Stack:
                     update={
                         "host": "127.0.0.1",
                         "port": self.local.clickhouse_port,
+                        "user": MIGRATOR_USER,
                         "alt_hosts": ",".join(
                             f"127.0.0.1:{node.port}" for node in self.plan.clickhouse_nodes[1:]
                         ),
