@@ -192,7 +192,7 @@ def _literal(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _predicate(id_kind: str, digest: str) -> str:
+def id_predicate(id_kind: str, digest: str) -> str:
     # By hash, not by value: the WHERE clause is kept in system.mutations.
     return f"lower(hex(SHA256({id_kind}))) = {_literal(digest)}"
 
@@ -266,7 +266,7 @@ async def erase(
     # loading this id, so nothing lands after the delete.
     progress(f"waiting {suppression_wait_s:.0f}s for the ETL to pick the list up")
     await asyncio.sleep(suppression_wait_s)
-    where = _predicate(id_kind, digest)
+    where = id_predicate(id_kind, digest)
     async with ClickHouse(settings) as clickhouse:
         found = await clickhouse.execute(
             f"SELECT toDate(event_time) AS day, count() FROM {database}.events "
@@ -333,7 +333,7 @@ async def remaining(
     nodes = await cluster_nodes(settings)
     async with ClickHouse(settings) as clickhouse:
         await _check_column(clickhouse, settings.database, id_kind)
-    where = _predicate(id_kind, id_hash(id_value))
+    where = id_predicate(id_kind, id_hash(id_value))
     counts = []
     for node in nodes:
         async with _on_node(settings, node) as clickhouse:
