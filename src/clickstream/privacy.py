@@ -35,6 +35,8 @@ INGEST_SUFFIX = "_ingest"
 # loaded in between escapes the delete.
 SUPPRESSION_REFRESH_S = 10.0
 MUTATION_TIMEOUT_S = 3600.0
+# Ids whose verdict the ETL remembers, per kind, before starting over.
+MEMO_MAX_IDS = 200_000
 
 
 class ErasureError(RuntimeError):
@@ -69,7 +71,9 @@ class Suppression:
 
     def __init__(self, entries: Iterable[tuple[str, str]] = ()) -> None:
         self._hashes: dict[str, frozenset[str]] = {}
-        self._patterns: tuple[tuple[str, bytes, frozenset[str]], ...] = ()
+        # Per kind: the JSON key, the hashes, and the verdicts of ids seen so
+        # far (one user sends many events; a dict lookup is cheaper than sha256).
+        self._patterns: tuple[tuple[str, bytes, frozenset[str], dict[bytes, bool]], ...] = ()
         self.replace(entries)
 
     def replace(self, entries: Iterable[tuple[str, str]]) -> None:
@@ -78,7 +82,7 @@ class Suppression:
             by_kind.setdefault(kind, set()).add(digest)
         self._hashes = {kind: frozenset(found) for kind, found in by_kind.items()}
         self._patterns = tuple(
-            (kind, f'"{kind}"'.encode(), self._hashes[kind])
+            (kind, f'"{kind}"'.encode(), self._hashes[kind], {})
             for kind in ID_KINDS
             if self._hashes.get(kind)
         )
@@ -89,7 +93,7 @@ class Suppression:
     def suppressed(self, value: bytes | None) -> bool:
         if not self._patterns or not value:
             return False
-        for kind, key, hashes in self._patterns:
+        for kind, key, hashes, seen in self._patterns:
             start = value.find(key)
             if start < 0:
                 continue
@@ -98,7 +102,13 @@ class Suppression:
                 end = value.find(b'"', start + 2)
                 raw = value[start + 2 : end]
                 if end > 0 and b"\\" not in raw:
-                    if hashlib.sha256(raw).hexdigest() in hashes:
+                    erased = seen.get(raw)
+                    if erased is None:
+                        erased = hashlib.sha256(raw).hexdigest() in hashes
+                        if len(seen) >= MEMO_MAX_IDS:
+                            seen.clear()
+                        seen[raw] = erased
+                    if erased:
                         return True
                     continue
             if self._parsed_value_in(value, kind, hashes):

@@ -106,3 +106,13 @@ def test_retention_drops_only_months_entirely_past_the_cutoff(
 ) -> None:
     partitions = ["202403", "202401", "202402", "202312", "202412", "202501"]
     assert expired_partitions(partitions, days=days, today=today) == expired
+
+
+def test_a_new_list_forgets_the_verdicts_of_the_old_one() -> None:
+    """The ETL remembers verdicts per id; an id erased later must not stay 'clean'."""
+    suppression = Suppression([("user_id", id_hash("someone-else"))])
+    value = envelope(user_id=ERASED)
+    assert not suppression.suppressed(value)
+    assert not suppression.suppressed(value)
+    suppression.replace([("user_id", id_hash("someone-else")), ("user_id", id_hash(ERASED))])
+    assert suppression.suppressed(value)
