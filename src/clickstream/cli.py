@@ -137,6 +137,7 @@ def _say(message: str) -> None:
 
 def _privacy(settings: Settings, args: argparse.Namespace) -> int:
     from clickstream import privacy
+    from clickstream.clickhouse.client import ClickHouseError
 
     try:
         if args.command == "retention":
@@ -169,6 +170,9 @@ def _privacy(settings: Settings, args: argparse.Namespace) -> int:
     except privacy.ErasureError as error:
         print(f"clickstream {args.command}: {error}", file=sys.stderr)
         return 2
+    except ClickHouseError as error:
+        print(f"clickstream {args.command}: ClickHouse failed: {error!r}", file=sys.stderr)
+        return 1
     print(
         f"erased {kind} sha256:{done.id_hash}: {done.rows_deleted} row(s) over "
         f"{len(done.days)} day(s); suppressed from now on"

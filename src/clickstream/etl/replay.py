@@ -289,7 +289,8 @@ async def replay(
                 tally.sent += len(rows)
             last = messages[-1]
             tp = TopicPartition(last.topic, last.partition)
-            # Only a resumed run's starting point: a lost commit re-sends rows, harmlessly.
+            # The group's offsets show operators how far a replay got
+            # (kafka-consumer-groups --describe); a run always starts from --from.
             with contextlib.suppress(KafkaError):
                 await consumer.commit({tp: last.offset + 1})
             progress(f"{tally.line()} of {total}")
