@@ -20,7 +20,6 @@ from clickstream_local.settings import LocalSettings, Topology
 Kind = Literal["zookeeper", "kafka", "clickhouse", "api", "etl"]
 
 ZOOKEEPER_CLASSPATH = "/usr/share/java/*:/usr/share/zookeeper/*:/etc/zookeeper/conf"
-CLICKHOUSE_USERS_XML = Path("/etc/clickhouse-server/users.xml")
 CLUSTER_NAME = "clickstream"
 
 
@@ -262,7 +261,6 @@ def _clickhouse(local: LocalSettings, topology: Topology) -> list[Component]:
         if topology == "cluster"
         else ""
     )
-    users_xml = CLICKHOUSE_USERS_XML.read_text() if CLICKHOUSE_USERS_XML.exists() else ""
     components = []
     for i, node in enumerate(nodes):
         workdir = _topology_dir(local, topology) / f"clickhouse-{i + 1}"
@@ -289,7 +287,7 @@ def _clickhouse(local: LocalSettings, topology: Topology) -> list[Component]:
                 },
                 workdir=workdir,
                 argv=[_clickhouse_server(), f"--config-file={config}"],
-                files={config: config_text, workdir / "users.xml": users_xml},
+                files={config: config_text, workdir / "users.xml": _CLICKHOUSE_USERS},
             )
         )
     return components
@@ -341,6 +339,56 @@ _CLICKHOUSE_CONFIG = """<?xml version="1.0"?>
 """
 
 
+# The chart's users (helm/clickstream/templates/clickhouse.yaml) as far as
+# ClickHouse 18.16 can say it: no GRANT there, only settings profiles
+# (readonly, allow_ddl) and a per-user list of databases. The migrator owns
+# DDL; the ETL may use only its own database (the door into the events and the
+# suppression list; `default` because a connection opens in it) and no DDL, so
+# it cannot read or drop the events; analysts read `clickstream` only.
+# `default` stays for the servers' own Distributed connections and for tests,
+# which create a database each. Local passwords are empty: only 127.0.0.1
+# reaches these servers.
+_CLICKHOUSE_USERS = """<?xml version="1.0"?>
+<yandex>
+  <profiles>
+    <default><max_memory_usage>10000000000</max_memory_usage><load_balancing>random</load_balancing></default>
+    <readonly><readonly>1</readonly></readonly>
+    <etl><allow_ddl>0</allow_ddl></etl>
+    <analyst><readonly>1</readonly><allow_ddl>0</allow_ddl></analyst>
+  </profiles>
+  <users>
+    <default>
+      <password></password><networks><ip>::1</ip><ip>127.0.0.1</ip></networks>
+      <profile>default</profile><quota>default</quota>
+    </default>
+    <migrator>
+      <password></password><networks><ip>::1</ip><ip>127.0.0.1</ip></networks>
+      <profile>default</profile><quota>default</quota>
+    </migrator>
+    <etl>
+      <password></password><networks><ip>::1</ip><ip>127.0.0.1</ip></networks>
+      <profile>etl</profile><quota>default</quota>
+      <allow_databases><database>clickstream_ingest</database><database>default</database></allow_databases>
+    </etl>
+    <analyst>
+      <password></password><networks><ip>::1</ip><ip>127.0.0.1</ip></networks>
+      <profile>analyst</profile><quota>default</quota>
+      <allow_databases><database>clickstream</database></allow_databases>
+    </analyst>
+  </users>
+  <quotas>
+    <default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default>
+  </quotas>
+</yandex>
+"""
+
+# Who each part of the pipeline is to ClickHouse (see _CLICKHOUSE_USERS).
+MIGRATOR_USER = "migrator"
+ETL_USER = "etl"
+ANALYST_USER = "analyst"
+ETL_DATABASE_SUFFIX = "_ingest"
+
+
 def _pipeline(
     local: LocalSettings, topology: Topology, bootstrap: str, nodes: list[ClickHouseNode]
 ) -> list[Component]:
@@ -377,7 +425,13 @@ def _pipeline(
             ports={"metrics": local.etl_metrics_port},
             workdir=state / "etl",
             argv=[*cli, "etl"],
-            env={**env, "OTEL_SERVICE_NAME": "clickstream-etl"},
+            env={
+                **env,
+                "OTEL_SERVICE_NAME": "clickstream-etl",
+                # The writer inserts into `<database>.events_ingest`: here the door.
+                "CLICKSTREAM_CLICKHOUSE__USER": ETL_USER,
+                "CLICKSTREAM_CLICKHOUSE__DATABASE": f"clickstream{ETL_DATABASE_SUFFIX}",
+            },
         ),
     ]
 
