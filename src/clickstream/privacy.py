@@ -48,7 +48,7 @@ def id_hash(value: str) -> str:
 
 
 def ingest_database(database: str) -> str:
-    """The ETL's own database beside `database` (migration 0040), or itself.
+    """The ETL's own database beside `database` (migration 0020), or itself.
 
     The ETL is configured with the ingest database (its writer inserts into
     `<database>.events_ingest`, the door), everything else with the main one.
