@@ -108,8 +108,11 @@ for m in "$@"; do
   else
     expect=""
     [ -f "${m%.yaml}.expect" ] && expect=$(<"${m%.yaml}.expect")
-    if [ $status -ne 0 ] && grep -q 'Error from server' <<<"$out" && grep -qF -- "$expect" <<<"$out"; then
-      echo "ok   $m: refused: $(grep 'Error from server' <<<"$out" | head -1 | cut -c1-300)"
+    # The server's refusals read "Error from server (...)" or, for an invalid
+    # object (HTTP 422), "The <Kind> \"<name>\" is invalid: ...".
+    refused='Error from server|" is invalid: '
+    if [ $status -ne 0 ] && grep -qE "$refused" <<<"$out" && grep -qF -- "$expect" <<<"$out"; then
+      echo "ok   $m: refused: $(grep -E "$refused" <<<"$out" | head -1 | cut -c1-300)"
     else
       echo "FAIL $m: the server did not refuse it${expect:+ with \"$expect\"}"; sed 's/^/     /' <<<"$out"; rc=1
     fi
