@@ -20,7 +20,7 @@ import pytest
 from clickstream.clickhouse.client import ClickHouse
 from clickstream.clickhouse.migrations import migrate
 from clickstream.config import Settings
-from clickstream.privacy import ingest_database
+from clickstream.suppression import ingest_database
 from clickstream_local import kafka_topics
 from clickstream_local.settings import LocalSettings
 from clickstream_local.stack import Stack, find_stack

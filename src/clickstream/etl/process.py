@@ -13,7 +13,7 @@ from clickstream.config import Settings
 from clickstream.etl.clients import KafkaClients
 from clickstream.etl.runner import Etl
 from clickstream.kafka import kafka_client_options
-from clickstream.privacy import Suppression, SuppressionRefresher
+from clickstream.suppression import Suppression, SuppressionRefresher
 
 
 def kafka_clients(settings: Settings) -> KafkaClients:

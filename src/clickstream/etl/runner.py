@@ -34,7 +34,7 @@ from clickstream.etl.loader import Loader
 from clickstream.etl.metrics import EtlMetrics, StatusServer
 from clickstream.etl.state import EtlState
 from clickstream.etl.transform import to_row
-from clickstream.privacy import SuppressionRefresher
+from clickstream.suppression import SuppressionRefresher
 
 log = logging.getLogger(__name__)
 
