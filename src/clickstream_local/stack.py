@@ -11,7 +11,8 @@ from typing import Any
 
 from clickstream.config import Settings
 from clickstream_local import kafka_topics, probes, processes
-from clickstream_local.components import MIGRATOR_USER, Component, StackPlan, plan
+from clickstream_local.clickhouse_config import MIGRATOR_USER
+from clickstream_local.components import Component, StackPlan, plan
 from clickstream_local.provision import (
     ProvisionError,
     kafka_libs_dir,

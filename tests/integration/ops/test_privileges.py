@@ -16,7 +16,7 @@ import pytest
 from clickstream.clickhouse.client import ClickHouse, ClickHouseError
 from clickstream.config import ClickHouseSettings, Settings
 from clickstream.privacy import cluster_nodes, id_hash, id_predicate, wait_for_mutations
-from clickstream_local.components import ANALYST_USER, ETL_USER
+from clickstream_local.clickhouse_config import ANALYST_USER, ETL_USER
 from tests.integration.pipeline import wait_until
 
 pytestmark = pytest.mark.anytopology
