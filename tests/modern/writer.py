@@ -23,13 +23,10 @@ from tests.modern.ingest import write
 _CODED = re.compile(r"Code: (\d+)\. (.*)", re.DOTALL)
 
 
-def server_exception(error: ChdbError) -> ServerException | None:
-    """chDB's error as asynch raises the server's: its code, its message; None if it has no code."""
-    coded = _CODED.match(str(error))
-    if coded is None:
-        return None
-    exception: ServerException = ServerException(coded[2], int(coded[1]))  # type: ignore[no-untyped-call]
-    return exception
+def coded(error: ChdbError) -> tuple[int, str] | None:
+    """The server's code and message in chDB's error text; None if it has no code."""
+    found = _CODED.match(str(error))
+    return None if found is None else (int(found[1]), found[2])
 
 
 class ModernWriter:
@@ -50,11 +47,13 @@ class ModernWriter:
         try:
             write(self._clickhouse, self.database, rows)
         except ChdbError as error:
-            refusal = server_exception(error)
+            refusal = coded(error)
             if refusal is None:
                 raise
-            self.refusals.append((refusal.code, refusal.message))
-            raise refusal from error
+            self.refusals.append(refusal)
+            code, message = refusal
+            # As asynch raises the server's: the message without "Code: N. ".
+            raise ServerException(message, code) from error  # type: ignore[no-untyped-call]
 
     async def ping(self) -> None:
         self._clickhouse.execute("SELECT 1")
