@@ -59,10 +59,12 @@ def test_the_view_fills_every_envelope_column_and_nothing_else() -> None:
     assert sorted(aliases) == sorted({field.column for field in ENVELOPE.fields})
 
 
-def test_the_view_fills_exactly_the_storage_tables_columns() -> None:
-    aliases = set(ALIAS.findall(current_view()))
+def test_the_view_fills_exactly_the_storage_tables_columns_in_their_order() -> None:
+    # Order matters: 18.16 sends a Distributed insert to another shard by
+    # position, and refuses a block whose columns come in another order.
+    aliases = ALIAS.findall(current_view())
 
-    assert aliases == set(columns_of("events_local"))
+    assert aliases == list(columns_of("events_local"))
 
 
 def test_the_distributed_table_gets_every_column_added_to_the_storage_table() -> None:

@@ -37,6 +37,16 @@ TRANSIENT_CODES = frozenset(
         279,  # ALL_CONNECTION_TRIES_FAILED
         319,  # UNKNOWN_STATUS_OF_INSERT
         999,  # KEEPER_EXCEPTION
+        # The schema is wrong, not the rows: a view whose columns do not match
+        # the table, a table missing or not yet created on a node. Bisecting
+        # would send every row to the dead-letter topic; waiting for the
+        # operator's fix (and alerting on the lag) loses nothing.
+        16,  # NO_SUCH_COLUMN_IN_TABLE
+        60,  # UNKNOWN_TABLE
+        81,  # UNKNOWN_DATABASE
+        171,  # BLOCK_STRUCTURE_MISMATCH (seen: a Distributed insert to another shard)
+        291,  # DATABASE_ACCESS_DENIED
+        497,  # ACCESS_DENIED
     }
 )
 DETERMINISTIC_CODES = frozenset(

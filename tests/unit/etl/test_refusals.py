@@ -27,6 +27,9 @@ from .fakes import server_error
         server_error("Too many parts (3000). Merges are processing significantly slower", 252),
         server_error("Cannot write to file primary.idx, errno: 28, No space left on device", 75),
         server_error("Cannot reserve 1.00 MiB, not enough space", 243),
+        server_error("Block structure mismatch in RemoteBlockOutputStream stream", 171),
+        server_error("Table test.events_ingest doesn't exist", 60),
+        server_error("Access denied to database clickstream", 291),
     ],
     ids=repr,
 )

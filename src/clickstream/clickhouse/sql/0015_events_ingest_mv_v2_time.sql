@@ -4,6 +4,9 @@
 -- and the client's timestamp; version 1 only the timestamp, which was its
 -- event time. `if` evaluates both branches on 18.16, so an absent time is
 -- replaced by the epoch before parsing rather than after.
+-- The columns come in the storage table's order (0002, then 0012 and 0016's
+-- additions): a Distributed insert to another shard on 18.16 matches them by
+-- position ("Block structure mismatch in RemoteBlockOutputStream").
 CREATE MATERIALIZED VIEW IF NOT EXISTS ${database}.events_ingest_mv ${on_cluster}
 TO ${database}.events
 AS SELECT
@@ -12,10 +15,6 @@ AS SELECT
     parseDateTimeBestEffort(if(empty(visitParamExtractString(envelope, 'event_time')),
         visitParamExtractString(envelope, 'timestamp'),
         visitParamExtractString(envelope, 'event_time'))) AS event_time,
-    parseDateTimeBestEffort(visitParamExtractString(envelope, 'timestamp')) AS client_timestamp,
-    parseDateTimeBestEffort(if(empty(visitParamExtractString(envelope, 'sent_at')),
-        '1970-01-01T00:00:00Z',
-        visitParamExtractString(envelope, 'sent_at'))) AS sent_at,
     parseDateTimeBestEffort(visitParamExtractString(envelope, 'received_at')) AS received_at,
     visitParamExtractString(envelope, 'user_id') AS user_id,
     visitParamExtractString(envelope, 'country') AS country,
@@ -30,5 +29,9 @@ AS SELECT
     visitParamExtractString(envelope, 'to_quality') AS to_quality,
     toUInt32(visitParamExtractUInt(envelope, 'current_time')) AS current_time_s,
     toUInt32(visitParamExtractUInt(envelope, 'duration')) AS duration_s,
-    toUInt8(visitParamExtractUInt(envelope, 'schema_version')) AS schema_version
+    toUInt8(visitParamExtractUInt(envelope, 'schema_version')) AS schema_version,
+    parseDateTimeBestEffort(visitParamExtractString(envelope, 'timestamp')) AS client_timestamp,
+    parseDateTimeBestEffort(if(empty(visitParamExtractString(envelope, 'sent_at')),
+        '1970-01-01T00:00:00Z',
+        visitParamExtractString(envelope, 'sent_at'))) AS sent_at
 FROM ${database}.events_ingest

@@ -5,6 +5,9 @@
 -- `if` evaluates both branches on 18.16, so an absent time is replaced by the
 -- epoch before parsing rather than after. The video's length is one column:
 -- video_complete's `duration` or the playback events' `duration_s`.
+-- The columns come in the storage table's order (0002, then 0012 and 0016's
+-- additions): a Distributed insert to another shard on 18.16 matches them by
+-- position ("Block structure mismatch in RemoteBlockOutputStream").
 CREATE MATERIALIZED VIEW IF NOT EXISTS ${database}.events_ingest_mv ${on_cluster}
 TO ${database}.events
 AS SELECT
@@ -13,15 +16,8 @@ AS SELECT
     parseDateTimeBestEffort(if(empty(visitParamExtractString(envelope, 'event_time')),
         visitParamExtractString(envelope, 'timestamp'),
         visitParamExtractString(envelope, 'event_time'))) AS event_time,
-    parseDateTimeBestEffort(visitParamExtractString(envelope, 'timestamp')) AS client_timestamp,
-    parseDateTimeBestEffort(if(empty(visitParamExtractString(envelope, 'sent_at')),
-        '1970-01-01T00:00:00Z',
-        visitParamExtractString(envelope, 'sent_at'))) AS sent_at,
     parseDateTimeBestEffort(visitParamExtractString(envelope, 'received_at')) AS received_at,
     visitParamExtractString(envelope, 'user_id') AS user_id,
-    visitParamExtractString(envelope, 'anonymous_id') AS anonymous_id,
-    visitParamExtractString(envelope, 'session_id') AS session_id,
-    visitParamExtractString(envelope, 'page_view_id') AS page_view_id,
     visitParamExtractString(envelope, 'country') AS country,
     visitParamExtractString(envelope, 'device') AS device,
     visitParamExtractString(envelope, 'element') AS element,
@@ -36,6 +32,14 @@ AS SELECT
     toUInt32(if(visitParamHas(envelope, 'duration_s'),
         visitParamExtractFloat(envelope, 'duration_s'),
         visitParamExtractFloat(envelope, 'duration'))) AS duration_s,
+    toUInt8(visitParamExtractUInt(envelope, 'schema_version')) AS schema_version,
+    parseDateTimeBestEffort(visitParamExtractString(envelope, 'timestamp')) AS client_timestamp,
+    parseDateTimeBestEffort(if(empty(visitParamExtractString(envelope, 'sent_at')),
+        '1970-01-01T00:00:00Z',
+        visitParamExtractString(envelope, 'sent_at'))) AS sent_at,
+    visitParamExtractString(envelope, 'anonymous_id') AS anonymous_id,
+    visitParamExtractString(envelope, 'session_id') AS session_id,
+    visitParamExtractString(envelope, 'page_view_id') AS page_view_id,
     toUInt32(visitParamExtractUInt(envelope, 'engaged_ms')) AS engaged_ms,
     toUInt8(visitParamExtractUInt(envelope, 'max_scroll_pct')) AS max_scroll_pct,
     visitParamExtractString(envelope, 'playback_id') AS playback_id,
@@ -45,6 +49,5 @@ AS SELECT
     visitParamExtractString(envelope, 'browser') AS browser,
     visitParamExtractString(envelope, 'os') AS os,
     visitParamExtractString(envelope, 'device_class') AS device_class,
-    toUInt8(visitParamExtractBool(envelope, 'is_bot')) AS is_bot,
-    toUInt8(visitParamExtractUInt(envelope, 'schema_version')) AS schema_version
+    toUInt8(visitParamExtractBool(envelope, 'is_bot')) AS is_bot
 FROM ${database}.events_ingest
