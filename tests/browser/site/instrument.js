@@ -1,0 +1,32 @@
+// An init script, run before any script of the page: the page's clock is
+// wrong by SKEW_MS (a device set to the wrong time), and every event the
+// tracker queues is reported to the test (csTestCreated, a Playwright
+// binding), so the test knows each event_id the page made, including those
+// made while the tab closes.
+(() => {
+  const skewMs = SKEW_MS;
+  const RealDate = Date;
+  class SkewedDate extends RealDate {
+    constructor(...args) {
+      if (args.length) super(...args);
+      else super(RealDate.now() + skewMs);
+    }
+    static now() {
+      return RealDate.now() + skewMs;
+    }
+  }
+  window.Date = SkewedDate;
+
+  const reported = new Set();
+  const setItem = Storage.prototype.setItem;
+  Storage.prototype.setItem = function (key, value) {
+    setItem.call(this, key, value);
+    if (key != 'cs_queue') return;
+    for (const event of JSON.parse(value)) {
+      if (!reported.has(event.event_id)) {
+        reported.add(event.event_id);
+        window.csTestCreated(event);
+      }
+    }
+  };
+})();
