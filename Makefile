@@ -29,6 +29,8 @@ include k8s.mk
 include tests/modern/modern.mk
 # The browser tracker (make sdk, sdk-test, sdk-check): clients/js/sdk.mk.
 include clients/js/sdk.mk
+# The tracker in Chromium against the real stack (make test-browser): tests/browser/browser.mk.
+include tests/browser/browser.mk
 
 $(UV):
 	@echo "[make] installing uv $(UV_VERSION) into .cache/uv"
