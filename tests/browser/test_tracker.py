@@ -64,7 +64,9 @@ async def local_stack(*args: str) -> None:
 # -- the whole API, then the tab closes --------------------------------------------
 
 
-@pytest.mark.parametrize("signed_in", [True, False], ids=["init-with-user", "anonymous-then-identify"])
+@pytest.mark.parametrize(
+    "signed_in", [True, False], ids=["init-with-user", "anonymous-then-identify"]
+)
 async def test_every_call_of_a_page_on_another_origin_is_one_row(
     open_visit: OpenVisit, warehouse: Warehouse, signed_in: bool
 ) -> None:
@@ -118,7 +120,10 @@ async def test_every_call_of_a_page_on_another_origin_is_one_row(
         # The page's clock is 2 h 17 min slow: client_timestamp keeps what it
         # said, event_time is corrected by sent_at into the server's time.
         client_time = parse_client_time(event["timestamp"])
-        event_time, received_at = clickhouse_time(row["event_time"]), clickhouse_time(row["received_at"])
+        event_time, received_at = (
+            clickhouse_time(row["event_time"]),
+            clickhouse_time(row["received_at"]),
+        )
         assert clickhouse_time(row["client_timestamp"]) == client_time.replace(microsecond=0)
         assert client_time < started - timedelta(hours=2)
         slack = timedelta(seconds=CORRECTION_TOLERANCE_S)
@@ -234,7 +239,9 @@ async def test_a_reload_keeps_the_queue(
     await visit.until(lambda: any(b.status == 0 for b in visit.batches), "a send failing offline")
     # Back online the page must load again, but the API stays unreachable
     # until the reload is done, so only the queue can carry the events over.
-    await visit.context.route(f"{api_url}/api/**", lambda route: route.abort("internetdisconnected"))
+    await visit.context.route(
+        f"{api_url}/api/**", lambda route: route.abort("internetdisconnected")
+    )
     failures = sum(b.status == 0 for b in visit.batches)
     await visit.context.set_offline(False)
     await visit.until(
@@ -329,4 +336,3 @@ async def test_a_page_on_another_origin_reads_the_apis_answers(
     assert answers["refused"] == [422, ["body", "events", 0, "click", "timestamp"]]
     stored = await warehouse.wait_for(event["anonymous_id"], 1)
     assert (stored.ids, stored.raw_count) == ([event["event_id"]], 1)
-
