@@ -15,7 +15,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 
 .PHONY: help venv system-deps run up up-cluster down status test test-unit test-integration \
-        test-cluster test-hostile test-modern lint format typecheck bench bench-ingest bench-etl chaos chaos-quick ci clean
+        test-cluster test-hostile test-modern test-browser lint format typecheck bench bench-ingest bench-etl chaos chaos-quick ci clean
 
 help:
 	@echo "make run      set up everything, run the stack and pipeline in the foreground"
@@ -29,6 +29,8 @@ include k8s.mk
 include tests/modern/modern.mk
 # The browser tracker (make sdk, sdk-test, sdk-check): clients/js/sdk.mk.
 include clients/js/sdk.mk
+# The tracker in Chromium against the real stack (make test-browser): tests/browser/browser.mk.
+include tests/browser/browser.mk
 
 $(UV):
 	@echo "[make] installing uv $(UV_VERSION) into .cache/uv"
@@ -68,6 +70,7 @@ test: venv $(HELM)
 	$(MAKE) --no-print-directory test-integration
 	$(MAKE) --no-print-directory test-cluster
 	$(MAKE) --no-print-directory test-hostile
+	$(MAKE) --no-print-directory test-browser
 
 test-unit: venv
 	$(PYTEST) tests/unit -q

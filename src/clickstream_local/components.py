@@ -331,7 +331,15 @@ def _pipeline(
             ports={"http": local.api_port},
             workdir=state / "api",
             argv=[*cli, "api"],
-            env={**env, "OTEL_SERVICE_NAME": "clickstream-api"},
+            env={
+                **env,
+                "OTEL_SERVICE_NAME": "clickstream-api",
+                # The tracker's test pages (and a developer's) are served from
+                # other origins than the API; the caller's own list wins.
+                "CLICKSTREAM_API__CORS_ALLOW_ORIGINS": os.environ.get(
+                    "CLICKSTREAM_API__CORS_ALLOW_ORIGINS", '["*"]'
+                ),
+            },
         ),
         Component(
             name="etl",

@@ -71,12 +71,12 @@ class ModernClickHouse:
         config = directory / "config.xml"
         config.write_text(_CONFIG.format(tcp_port=_free_port(), cluster=cluster))
         # chDB's Python API is untyped, hence the ignores.
-        self._session = session.Session(f"file:{directory / 'data'}?config-file={config}")  # type: ignore[no-untyped-call]
+        self._session = session.Session(f"file:{directory / 'data'}?config-file={config}")
         self._query("SET session_timezone = 'UTC'")
         self._query("SET output_format_json_quote_denormals = 1")
 
     def _query(self, sql: str, params: Mapping[str, str] | None = None) -> bytes:
-        result = self._session.query(sql, "JSONCompact", params=dict(params or {}))  # type: ignore[no-untyped-call]
+        result = self._session.query(sql, "JSONCompact", params=dict(params or {}))
         text: bytes = result.bytes()
         return text
 
@@ -107,4 +107,4 @@ class ModernClickHouse:
         self._query(f"INSERT INTO {table} ({column}) {clause} FORMAT JSONEachRow\n{rows.decode()}")
 
     def close(self) -> None:
-        self._session.close()  # type: ignore[no-untyped-call]
+        self._session.close()

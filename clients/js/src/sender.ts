@@ -65,9 +65,18 @@ export function createSender(queue: Queue, url: string, env: SenderEnv): Sender 
     queue.remove(events);
   };
 
+  function retryIn(ms: number): void {
+    retryTimer ||= env.setTimeout(() => {
+      retryTimer = undefined;
+      flush();
+    }, ms);
+  }
+
   async function send(): Promise<void> {
     for (;;) {
-      if (env.now() < retryAt) return;
+      // Browsers truncate a timer's fractional delay and may fire it before
+      // Date.now() reaches retryAt: wait out the rest, or the queue is stranded.
+      if (env.now() < retryAt) return retryIn(Math.ceil(retryAt - env.now()));
       const batch = queue.peek(limit, inFlight);
       if (!batch.length) return;
       let response: HttpResponse | undefined;
@@ -107,13 +116,7 @@ export function createSender(queue: Queue, url: string, env: SenderEnv): Sender 
         parseRetryAfter(response?.headers.get('retry-after'), env.now()),
       );
       retryAt = env.now() + delay;
-      if (!retryTimer) {
-        retryTimer = env.setTimeout(() => {
-          retryTimer = undefined;
-          flush();
-        }, delay);
-      }
-      return;
+      return retryIn(delay);
     }
   }
 

@@ -197,3 +197,18 @@ test('online again: retry at once instead of waiting out the backoff', async () 
   assert.equal(api.requests.length, 2);
   assert.equal(queue.size(), 0);
 });
+
+test('a retry timer that fires a little early still retries (browsers truncate fractional delays)', async () => {
+  const { clock, api, queue } = setup();
+  api.replies = [{ status: 503 }, { status: 503 }];
+  const early = createSender(queue, URL, {
+    post: (...args) => api.post(...args),
+    now: clock.now,
+    random: () => 0.3337, // a wait of 666.85 ms, that the timer takes as 666
+    setTimeout: (callback, ms) => clock.setTimeout(callback, Math.floor(ms)),
+  });
+  await early.flush();
+  await clock.advance(10_000);
+  assert.equal(api.requests.length, 3, 'the early timer re-armed for the rest of the wait');
+  assert.equal(queue.size(), 0);
+});

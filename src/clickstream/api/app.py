@@ -52,6 +52,9 @@ def create_app(settings: Settings, sink: EventSink | None = None) -> FastAPI:
             allow_credentials=False,
             allow_methods=["POST"],
             allow_headers=["Content-Type", "Content-Encoding", "X-Clickstream-Key"],
+            # A cross-origin script sees only the CORS-safelisted response
+            # headers; the tracker must read when a 503 asks it to retry.
+            expose_headers=["Retry-After"],
         )
     app.add_exception_handler(ClickstreamError, error_response)
     app.router.routes.extend(INGEST_ROUTES)

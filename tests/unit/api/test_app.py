@@ -729,6 +729,17 @@ async def test_cors_preflight_is_answered_for_configured_origins(serve: Serve) -
     assert "access-control-allow-origin" not in other.headers
 
 
+async def test_cors_exposes_retry_after_to_the_tracker(serve: Serve) -> None:
+    origin = "https://cinema.example"
+    settings = Settings(api=ApiSettings(cors_allow_origins=[origin]))
+
+    async with serve(settings) as client:
+        response = await client.post(SINGLE, content=b"{}", headers={"origin": origin})
+
+    assert response.headers["access-control-allow-origin"] == origin
+    assert response.headers["access-control-expose-headers"] == "Retry-After"
+
+
 async def test_without_cors_settings_no_cors_headers_are_sent(client: httpx.AsyncClient) -> None:
     response = await client.post(
         SINGLE,

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from clickstream_local import stack
+from clickstream_local.components import plan
 from clickstream_local.settings import LocalSettings
 
 
@@ -38,3 +39,16 @@ def test_the_stack_last_brought_up_is_found(local: LocalSettings) -> None:
         "kafka-3",
     ]
     assert found.plan.kafka_bootstrap.startswith(f"127.0.0.1:{local.kafka_port},")
+
+
+def test_the_local_api_allows_any_origin_unless_the_caller_says_otherwise(
+    local: LocalSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def api_env() -> dict[str, str]:
+        [api] = [c for c in plan(local, "single", local.cache_dir).components if c.kind == "api"]
+        return api.env
+
+    monkeypatch.delenv("CLICKSTREAM_API__CORS_ALLOW_ORIGINS", raising=False)
+    assert api_env()["CLICKSTREAM_API__CORS_ALLOW_ORIGINS"] == '["*"]'
+    monkeypatch.setenv("CLICKSTREAM_API__CORS_ALLOW_ORIGINS", '["https://cinema.example"]')
+    assert api_env()["CLICKSTREAM_API__CORS_ALLOW_ORIGINS"] == '["https://cinema.example"]'
