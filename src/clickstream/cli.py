@@ -1,4 +1,4 @@
-"""`clickstream api | etl | migrate`, plus installed plugins: builds Settings once and dispatches.
+"""`clickstream api | etl | migrate | rollup`, plus installed plugins: builds Settings once and dispatches.
 
 Further sub-commands come from the `clickstream.commands` entry-point group:
 the repository's development stack registers `clickstream local` there. The
@@ -70,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("api", help="serve the ingest HTTP API (gunicorn + uvicorn workers)")
     commands.add_parser("etl", help="consume Kafka and load ClickHouse")
     commands.add_parser("migrate", help="apply the ClickHouse schema migrations")
+    rollup = commands.add_parser("rollup", help="rebuild the analyst rollups of closed days")
+    rollup.add_argument("--once", action="store_true", help="one pass, then exit")
+    rollup.add_argument("--interval-s", type=float, default=60.0, help="seconds between passes")
+    rollup.add_argument(
+        "--backfill", action="store_true", help="first count days stored before the rollups existed"
+    )
     for entry_point in entry_points(group=COMMANDS_GROUP):
         plugin = _load(entry_point)
         sub = commands.add_parser(entry_point.name, help=plugin.help)
@@ -95,6 +101,17 @@ def main(argv: list[str] | None = None) -> int:
         applied = asyncio.run(migrate(settings.clickhouse))
         print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none'}")
         return 0
+    if args.command == "rollup":
+        from clickstream.clickhouse import rollups
+
+        return asyncio.run(
+            rollups.run(
+                settings.clickhouse,
+                interval_s=args.interval_s,
+                once=args.once,
+                backfill=args.backfill,
+            )
+        )
     plugin: Command = args.plugin
     return plugin.run(settings, args)
 

@@ -1,0 +1,350 @@
+"""`clickstream rollup`: rebuilds closed days of the analyst rollups from `events FINAL`.
+
+Exact by construction: a day's rollup rows are computed from `events FINAL`
+restricted to that day, so they count what FINAL counts (a retried event, same
+event_id, is one row after FINAL, so one in the rollup). Which days need a
+build is the `rollup_fresh` view's business (migration 0036): a day is fresh
+for a rollup when its latest build started after the last row of that day
+arrived (by count, `rollup_arrived`) and after the last erasure touching it
+finished. This job rebuilds every closed day (before today, UTC) that is not
+fresh; the analyst views compute the others live meanwhile.
+
+Safe to run twice at once: each build writes under its own build_id and is
+recorded only after its rows are in; the views read the latest recorded build
+of a day, the others are ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import signal
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from string import Template
+from typing import Any, Protocol
+
+from clickstream.clickhouse.client import ClickHouse, ClickHouseError
+from clickstream.config import ClickHouseSettings
+
+log = logging.getLogger(__name__)
+
+# Rollup tables are small and every node holds them whole; the events read
+# goes through the Distributed table, whose insert settings do not matter here.
+_INSERT_SETTINGS = {"insert_distributed_sync": 1}
+# build_id = server seconds * this + random: ordered by start, unique in practice.
+_BUILD_ID_SPREAD = 1_000_000
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """One analyst question: view `name`, table `rollup_<name>` (build_id, then `columns`).
+
+    `select` is the question over `${database}.events FINAL`; `${where}` marks where a
+    day restriction is appended to its event filter. The `<name>_raw` view runs
+    it as is and the `<name>` view runs it live for stale days (a unit test
+    holds the migration files to this text).
+    """
+
+    name: str
+    columns: tuple[str, ...]
+    select: str
+
+    @property
+    def table(self) -> str:
+        return f"rollup_{self.name}"
+
+    def query(self, database: str, where: str = "") -> str:
+        return Template(self.select).substitute(database=database, where=where)
+
+    def build_sql(self, database: str, day: date, build_id: int) -> str:
+        start, end = day.isoformat(), (day + timedelta(days=1)).isoformat()
+        where = (
+            f"\n    AND event_time >= toDateTime('{start} 00:00:00', 'UTC')"
+            f" AND event_time < toDateTime('{end} 00:00:00', 'UTC')"
+        )
+        columns = ", ".join(self.columns)
+        return (
+            f"INSERT INTO {database}.{self.table} (build_id, {columns})\n"
+            f"SELECT toUInt64({build_id}) AS build_id, {columns}\n"
+            f"FROM\n(\n{self.query(database, where)}\n)"
+        )
+
+
+ROLLUPS: tuple[Rollup, ...] = (
+    Rollup(
+        "clicks_by_element",
+        ("day", "element", "page_url", "clicks", "users", "anonymous_clicks"),
+        """SELECT
+    toDate(event_time) AS day,
+    element,
+    page_url,
+    count() AS clicks,
+    uniqExactIf(user_id, user_id != '') AS users,
+    countIf(user_id = '') AS anonymous_clicks
+FROM ${database}.events FINAL
+WHERE event_type = 'click'${where}
+GROUP BY day, element, page_url""",
+    ),
+    Rollup(
+        "page_views",
+        ("day", "page_url", "views", "users", "anonymous_views"),
+        """SELECT
+    toDate(event_time) AS day,
+    page_url,
+    count() AS views,
+    uniqExactIf(user_id, user_id != '') AS users,
+    countIf(user_id = '') AS anonymous_views
+FROM ${database}.events FINAL
+WHERE event_type = 'page_view'${where}
+GROUP BY day, page_url""",
+    ),
+    Rollup(
+        "time_on_page",
+        (
+            "day",
+            "page_url",
+            "views",
+            "timed_views",
+            "untimed_views",
+            "total_seconds",
+            "avg_seconds",
+            "median_seconds",
+        ),
+        """SELECT
+    toDate(viewed_at) AS day,
+    page_url,
+    count() AS views,
+    countIf(seconds >= 0) AS timed_views,
+    countIf(seconds < 0) AS untimed_views,
+    sumIf(seconds, seconds >= 0) AS total_seconds,
+    avgIf(seconds, seconds >= 0) AS avg_seconds,
+    quantileExactIf(0.5)(seconds, seconds >= 0) AS median_seconds
+FROM
+(
+    SELECT
+        arraySort(groupArray(event_time)) AS times,
+        arraySort((page, time) -> time, groupArray(page_url), groupArray(event_time)) AS pages,
+        arrayMap(
+            i -> if(i < length(times) AND times[i + 1] - times[i] <= 1800,
+                    toInt64(times[i + 1]) - toInt64(times[i]), toInt64(-1)),
+            arrayEnumerate(times)) AS gaps
+    FROM ${database}.events FINAL
+    WHERE event_type = 'page_view' AND user_id != ''${where}
+    GROUP BY user_id, toDate(event_time)
+)
+ARRAY JOIN times AS viewed_at, pages AS page_url, gaps AS seconds
+GROUP BY day, page_url""",
+    ),
+    Rollup(
+        "search_filters",
+        ("day", "filter_type", "filter_value", "uses", "users"),
+        """SELECT
+    toDate(event_time) AS day,
+    filter_type,
+    filter_value,
+    count() AS uses,
+    uniqExactIf(user_id, user_id != '') AS users
+FROM ${database}.events FINAL
+WHERE event_type = 'search_filter_use'${where}
+GROUP BY day, filter_type, filter_value""",
+    ),
+    Rollup(
+        "quality_changes",
+        ("day", "from_quality", "to_quality", "device", "country", "direction", "changes", "users"),
+        r"""SELECT
+    toDate(event_time) AS day,
+    from_quality,
+    to_quality,
+    device,
+    country,
+    multiIf(from_rank = 0 OR to_rank = 0, 'unknown',
+            to_rank > from_rank, 'up',
+            to_rank < from_rank, 'down', 'same') AS direction,
+    count() AS changes,
+    uniqExactIf(user_id, user_id != '') AS users
+FROM
+(
+    SELECT
+        event_time, from_quality, to_quality, device, country, user_id,
+        multiIf(lower(from_quality) = '4k', 2160, lower(from_quality) = '8k', 4320,
+                toUInt32OrZero(extract(from_quality, '(\\d+)'))) AS from_rank,
+        multiIf(lower(to_quality) = '4k', 2160, lower(to_quality) = '8k', 4320,
+                toUInt32OrZero(extract(to_quality, '(\\d+)'))) AS to_rank
+    FROM ${database}.events FINAL
+    WHERE event_type = 'quality_change'${where}
+)
+GROUP BY day, from_quality, to_quality, device, country, direction""",
+    ),
+    Rollup(
+        "videos_completed",
+        ("day", "video_id", "completions", "users", "avg_duration_s"),
+        """SELECT
+    toDate(event_time) AS day,
+    video_id,
+    count() AS completions,
+    uniqExactIf(user_id, user_id != '') AS users,
+    avg(duration_s) AS avg_duration_s
+FROM ${database}.events FINAL
+WHERE event_type = 'video_complete'${where}
+GROUP BY day, video_id""",
+    ),
+)
+
+
+class Sql(Protocol):
+    """What the job needs of a connection: the ClickHouse client, or chDB in tests.
+
+    The job asks for plain strings and integers only (`toString(day)`), so any
+    driver's result types will do.
+    """
+
+    async def execute(
+        self, query: str, *, settings: dict[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]: ...
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a day looked like when its build started (read before events FINAL).
+
+    Times are server clock, in seconds since the epoch: the erasure and build
+    times compared in rollup_fresh must come from one clock.
+    """
+
+    day: date
+    started_at_s: int
+    rows_seen: int
+    watermark_s: int
+
+    def build_id(self, rng: random.Random) -> int:
+        return self.started_at_s * _BUILD_ID_SPREAD + rng.randrange(_BUILD_ID_SPREAD)
+
+
+def stale(
+    arrived_days: Iterable[date],
+    fresh: Iterable[tuple[str, date]],
+    today: date,
+    rollups: Iterable[Rollup] = ROLLUPS,
+) -> dict[date, list[Rollup]]:
+    """Closed days with arrivals whose rollups have no fresh build, oldest first."""
+    fresh_set = set(fresh)
+    names = list(rollups)
+    found: dict[date, list[Rollup]] = {}
+    for day in sorted(set(arrived_days)):
+        if day >= today:
+            continue
+        missing = [rollup for rollup in names if (rollup.name, day) not in fresh_set]
+        if missing:
+            found[day] = missing
+    return found
+
+
+class RollupJob:
+    def __init__(
+        self,
+        clickhouse: Sql,
+        database: str,
+        *,
+        rollups: tuple[Rollup, ...] = ROLLUPS,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._clickhouse = clickhouse
+        self._database = database
+        self._rollups = rollups
+        self._rng = rng or random.Random()
+
+    async def run_once(self) -> list[tuple[str, date]]:
+        """Rebuild every stale closed day; returns the (rollup, day) pairs built."""
+        db = self._database
+        ((today,),) = await self._clickhouse.execute("SELECT toString(today())")
+        arrived = await self._clickhouse.execute(f"SELECT toString(day) FROM {db}.rollup_arrived")
+        fresh = await self._clickhouse.execute(
+            f"SELECT rollup_name, toString(day) FROM {db}.rollup_fresh"
+        )
+        todo = stale(
+            (date.fromisoformat(row[0]) for row in arrived),
+            ((row[0], date.fromisoformat(row[1])) for row in fresh),
+            date.fromisoformat(today),
+            self._rollups,
+        )
+        built: list[tuple[str, date]] = []
+        for day, rollups in todo.items():
+            snapshot = await self._snapshot(day)
+            for rollup in rollups:
+                await self._build(rollup, snapshot)
+                built.append((rollup.name, day))
+        return built
+
+    async def _snapshot(self, day: date) -> Snapshot:
+        ((started_at_s, rows_seen, watermark_s),) = await self._clickhouse.execute(
+            "SELECT toUInt32(now()), arrived_rows, toUInt32(last_received_at) "
+            f"FROM {self._database}.rollup_arrived WHERE day = toDate('{day.isoformat()}')"
+        )
+        return Snapshot(day, int(started_at_s), int(rows_seen), int(watermark_s))
+
+    async def _build(self, rollup: Rollup, snapshot: Snapshot) -> None:
+        db, day = self._database, snapshot.day.isoformat()
+        build_id = snapshot.build_id(self._rng)
+        await self._clickhouse.execute(
+            rollup.build_sql(db, snapshot.day, build_id), settings=_INSERT_SETTINGS
+        )
+        # Recorded only once the rows are in: until then the views ignore them.
+        await self._clickhouse.execute(
+            f"INSERT INTO {db}.rollup_builds "
+            "(rollup_name, day, build_id, rows_seen, watermark, started_at, built_at) "
+            f"SELECT '{rollup.name}', toDate('{day}'), toUInt64({build_id}), "
+            f"toUInt64({snapshot.rows_seen}), "
+            f"toDateTime({snapshot.watermark_s}, 'UTC'), "
+            f"toDateTime({snapshot.started_at_s}, 'UTC'), now()",
+            settings=_INSERT_SETTINGS,
+        )
+        log.info("built %s for %s (build %d)", rollup.name, day, build_id)
+
+    async def backfill_arrivals(self) -> None:
+        """Count the days stored before the arrivals view existed (an upgraded database).
+
+        Scans the whole history once. A day it counts twice only gets rebuilt
+        once more, so racing the ETL is harmless.
+        """
+        db = self._database
+        await self._clickhouse.execute(
+            f"INSERT INTO {db}.rollup_arrivals "
+            "SELECT toDate(event_time) AS day, countState(), "
+            "sumState(cityHash64(toString(event_id))), maxState(received_at) "
+            f"FROM {db}.events WHERE toDate(event_time) NOT IN (SELECT day FROM {db}.rollup_arrived) "
+            "GROUP BY day",
+            settings=_INSERT_SETTINGS,
+        )
+
+
+async def run(
+    settings: ClickHouseSettings, *, interval_s: float, once: bool, backfill: bool = False
+) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with ClickHouse(settings) as clickhouse:
+        job = RollupJob(clickhouse, settings.database)
+        if backfill:
+            await job.backfill_arrivals()
+        while True:
+            try:
+                built = await job.run_once()
+                log.info("rollup pass: %d build(s)", len(built))
+            except ClickHouseError:
+                if once:
+                    raise
+                # Nothing half-done is visible (a build counts once recorded):
+                # the next pass simply tries again.
+                log.exception("rollup pass failed; retrying in %.0f s", interval_s)
+            if once:
+                return 0
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval_s)
+            if stop.is_set():
+                return 0
