@@ -48,7 +48,8 @@ def _pick(values: list[str], hash_sql: str) -> str:
 
 
 def _iso(sql: str) -> str:
-    return f"formatDateTime({sql}, '%Y-%m-%dT%H:%M:%SZ')"
+    # Not formatDateTime: its %M is the minute on 18.16 and the month's name on modern servers.
+    return f"concat(replaceOne(toString({sql}), ' ', 'T'), 'Z')"
 
 
 def insert_sql(
