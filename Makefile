@@ -15,7 +15,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 
 .PHONY: help venv system-deps run up up-cluster down status test test-unit test-integration \
-        test-cluster test-hostile lint format typecheck bench bench-ingest bench-etl bench-queries chaos chaos-quick ci clean
+        test-cluster test-hostile test-modern lint format typecheck bench bench-ingest bench-etl bench-queries chaos chaos-quick ci clean
 
 help:
 	@echo "make run      set up everything, run the stack and pipeline in the foreground"
@@ -25,6 +25,8 @@ help:
 
 # Kubernetes targets (the image, the chart's offline checks): k8s.mk.
 include k8s.mk
+# The modern-ClickHouse tier on chDB (make test-modern): tests/modern/modern.mk.
+include tests/modern/modern.mk
 
 $(UV):
 	@echo "[make] installing uv $(UV_VERSION) into .cache/uv"
@@ -59,6 +61,7 @@ status: venv
 # each topology (they share ports, so one after the other).
 test: venv $(HELM)
 	HELM=$(HELM) K8S_KUBE_VERSION=$(K8S_KUBE_VERSION) $(PYTEST) tests/unit tests/chart -q
+	$(MAKE) --no-print-directory test-modern
 	$(MAKE) --no-print-directory test-integration
 	$(MAKE) --no-print-directory test-cluster
 	$(MAKE) --no-print-directory test-hostile

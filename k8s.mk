@@ -5,6 +5,8 @@
 #   make k8s-render   regenerate k8s/clickstream.yaml from the chart's defaults
 #   make image        build the image with podman
 #   make image-test   build the image, run the API container against the local stack
+#   make chart-pods-test  run the chart's own ingest/ETL/migrations pod specs (podman)
+#                     against a local stack of their own, probe them, one event end to end
 
 K8S_SCHEMAS ?= ../shared/k8s-schemas
 K8S_PYTHON ?= .venv/bin/python
@@ -40,7 +42,8 @@ BUILD_CA ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
 IMAGE_TEST_PORT ?= 8010
 IMAGE_TEST_KAFKA ?= 127.0.0.1:9092
 
-.PHONY: k8s-check k8s-render k8s-lint k8s-validate k8s-manifests-check k8s-chart-test image image-test
+.PHONY: k8s-check k8s-render k8s-lint k8s-validate k8s-manifests-check k8s-chart-test image image-test \
+        chart-pods-test
 
 $(HELM):
 	GOBIN=$(abspath $(dir $(HELM))) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
@@ -83,6 +86,11 @@ image:
 image-test: image
 	PODMAN="$(PODMAN)" PODMAN_LIMITS="$(PODMAN_LIMITS)" \
 		scripts/k8s/image-test.sh $(IMAGE) $(IMAGE_TEST_PORT) $(IMAGE_TEST_KAFKA)
+
+# Starts and stops its own stack (Kafka + ClickHouse on other ports than `make up`).
+chart-pods-test: image $(HELM)
+	PODMAN="$(PODMAN)" PODMAN_LIMITS="$(PODMAN_LIMITS)" K8S_KUBE_VERSION=$(K8S_KUBE_VERSION) \
+		scripts/k8s/chart-pods-test.sh $(HELM) $(IMAGE)
 
 , := ,
 FORCE:

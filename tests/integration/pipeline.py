@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -20,16 +18,7 @@ from clickstream.api.app import create_app
 from clickstream.clickhouse.client import ClickHouse
 from clickstream.config import Settings
 from clickstream.etl.runner import Etl
-from clickstream.events import EXAMPLES
-
-
-def event(kind: str = "click", *, user_id: str | None = "u-1", **fields: Any) -> dict[str, Any]:
-    """A valid event of `kind` with a fresh event_id, overridable field by field."""
-    body = copy.deepcopy(EXAMPLES[kind])
-    body["user_id"] = user_id
-    body["event_id"] = str(uuid.uuid4())
-    body.update(fields)
-    return body
+from tests.event_bodies import event as event  # re-exported: the integration tests' import
 
 
 @contextlib.asynccontextmanager
