@@ -6,7 +6,7 @@ docs/analytics.md (p50 of --runs) against the rollup-backed view and against its
 `*_raw` twin, which computes the same answer from the whole history through
 FINAL. `--engine server` uses the running local stack (`make up`, or the
 CLICKSTREAM_LOCAL__* ports of your own); `--engine chdb` runs modern ClickHouse
-in-process (`uv pip install chdb-core`), in .cache/bench-chdb.
+in-process (`make test-modern` installs chdb-core), in .cache/bench-chdb.
 
     python -m tests.benchmarks.queries [--events 10000000] [--engine server|chdb]
 """
@@ -77,14 +77,20 @@ class Engine(Protocol):
 async def _open(kind: str, database: str) -> tuple[Engine, str]:
     """A fresh `database` on the engine, migrated; returns it and a description."""
     if kind == "chdb":
-        from tests.modern.engine import Chdb
+        from clickstream.clickhouse.migrations import load
+        from clickstream.config import ClickHouseSettings
+        from tests.modern.engine import ModernClickHouse
+        from tests.modern.sql import AsyncSql
 
         folder = ROOT / ".cache" / "bench-chdb"
         shutil.rmtree(folder, ignore_errors=True)
-        chdb = Chdb(folder)
-        chdb.migrate(database)
-        ((version,),) = chdb.query("SELECT version()")
-        return chdb, f"chDB {version}"
+        folder.mkdir(parents=True)
+        single = ClickHouseSettings()
+        chdb = ModernClickHouse(folder, cluster=single.cluster)
+        for migration in load():
+            chdb.execute(migration.render(single, database))
+        ((version,),) = chdb.execute("SELECT version()")
+        return AsyncSql(chdb), f"chDB {version} (in-process)"
     from clickstream.clickhouse.client import ClickHouse
     from clickstream.clickhouse.migrations import migrate
     from tests.benchmarks.harness import running_stack

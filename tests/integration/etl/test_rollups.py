@@ -15,9 +15,9 @@ from clickstream.clickhouse.client import ClickHouse
 from clickstream.clickhouse.rollups import ROLLUPS, RollupJob
 from clickstream.config import Settings
 from tests.benchmarks.synthetic import SERVER_INSERT_SETTINGS, Shape, insert_sql
+from tests.event_bodies import event
 from tests.integration.pipeline import (
     api_client,
-    event,
     post_events,
     query,
     running_etl,
@@ -163,7 +163,7 @@ async def test_an_erased_day_is_served_live_until_rebuilt(settings: Settings) ->
             rows = await clickhouse.execute(
                 f"SELECT count() FROM system.mutations WHERE database = '{db}' AND NOT is_done"
             )
-            return rows[0][0] == 0
+            return bool(rows[0][0] == 0)
 
         await wait_until(mutations_done, what="the erasure's mutation")
         await clickhouse.execute(
