@@ -27,6 +27,8 @@ help:
 include k8s.mk
 # The modern-ClickHouse tier on chDB (make test-modern): tests/modern/modern.mk.
 include tests/modern/modern.mk
+# The browser tracker (make sdk, sdk-test, sdk-check): clients/js/sdk.mk.
+include clients/js/sdk.mk
 
 $(UV):
 	@echo "[make] installing uv $(UV_VERSION) into .cache/uv"
@@ -61,6 +63,7 @@ status: venv
 # each topology (they share ports, so one after the other).
 test: venv $(HELM)
 	HELM=$(HELM) K8S_KUBE_VERSION=$(K8S_KUBE_VERSION) $(PYTEST) tests/unit tests/chart -q
+	$(MAKE) --no-print-directory sdk-check sdk-test
 	$(MAKE) --no-print-directory test-modern
 	$(MAKE) --no-print-directory test-integration
 	$(MAKE) --no-print-directory test-cluster

@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return serve(settings)
     if args.command == "etl":
-        from clickstream.etl.runner import run
+        from clickstream.etl.process import run
 
         return _run_fast(run(settings))
     if args.command == "migrate":

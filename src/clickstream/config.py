@@ -30,6 +30,33 @@ class KafkaSettings(_Section):
     request_timeout_ms: int = Field(default=30_000, gt=0)
 
 
+class TimePolicySettings(_Section):
+    """The accepted window for an event's time, relative to when the API received it.
+
+    Applied after the clock correction (`event_time = timestamp + received_at -
+    sent_at`), so no `sent_at` can move an event outside it. One day ahead
+    covers a client clock in a wrong zone (at most 14 hours) when it sends no
+    `sent_at`. Five years back covers offline queues and replays with room to
+    spare, keeps the contract's examples (dated 2024-10-03) valid until
+    October 2029, and bounds the months one ETL batch can touch: five years
+    back and a day ahead span at most 62 monthly partitions, under ClickHouse's
+    limit of 100 per insert (`max_partitions_per_insert_block`); the upper
+    bounds below keep that true for any setting (2,800 days + 30 days < 96
+    months).
+    """
+
+    max_future_s: int = Field(default=86_400, ge=0, le=30 * 86_400)
+    max_past_days: int = Field(default=1_826, ge=1, le=2_800)
+    # The measured skew (received_at - sent_at) includes the network's latency,
+    # which differs between a request and its retry. A retried event must get
+    # the same event_time, or the replacing engine (its key holds event_time)
+    # keeps two rows: skews under this are taken as zero (a synced clock plus
+    # latency), larger ones are rounded to a multiple of it, so the correction
+    # is accurate to half of it and only a retry whose latency straddles a
+    # rounding edge can land in another second.
+    skew_quantum_s: int = Field(default=10, ge=1, le=3_600)
+
+
 class ApiSettings(_Section):
     host: str = "0.0.0.0"
     port: int = 8000
@@ -52,6 +79,7 @@ class ApiSettings(_Section):
     worker_timeout_s: int = Field(default=30, ge=1)
     graceful_timeout_s: int = Field(default=20, ge=1)
     keepalive_s: int = Field(default=5, ge=1)
+    time_policy: TimePolicySettings = TimePolicySettings()
 
 
 class ClickHouseSettings(_Section):
@@ -81,6 +109,9 @@ class EtlSettings(_Section):
     metrics_host: str = "0.0.0.0"
     metrics_port: int = 9108
     max_partition_fetch_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
+    # ClickHouse's max_partitions_per_insert_block: an insert block spanning
+    # more months (partitions of events_local) is refused, so it is split.
+    max_partitions_per_insert: int = Field(default=100, ge=1)
 
 
 class Settings(BaseSettings):

@@ -18,10 +18,10 @@ from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from aiokafka.partitioner import murmur2
 
 from clickstream import telemetry
-from clickstream.config import ApiSettings, KafkaSettings
+from clickstream.coalescer import Coalescer, Partitioner
+from clickstream.config import KafkaSettings
 from clickstream.errors import Unavailable
 from clickstream.events import Record
 from clickstream.kafka import kafka_client_options
@@ -34,9 +34,6 @@ PROBE_INTERVAL_S = 1.0
 # consecutive failed sends while the cluster answers metadata, start a new one.
 RESTART_AFTER_FAILURES = 5
 RESTART_MIN_INTERVAL_S = 10.0
-# A coalesced flush happens after linger_ms, or at once past this many records.
-FLUSH_AT_RECORDS = 5_000
-PARTITION_CACHE_SIZE = 100_000
 
 
 class EventSink(Protocol):
@@ -44,13 +41,6 @@ class EventSink(Protocol):
     def ready(self) -> bool: ...
 
     async def send(self, records: Sequence[Record]) -> None: ...
-
-
-def _retrieve_later(deliveries: list[tuple[int, asyncio.Future[Any]]]) -> None:
-    """Batches already handed to aiokafka when a later one failed: nobody awaits
-    them now, so collect their outcome (no "exception never retrieved")."""
-    for _, delivery in deliveries:
-        delivery.add_done_callback(lambda future: future.cancelled() or future.exception())
 
 
 def _end_spans(spans: list[Any], error: BaseException | None) -> None:
@@ -66,19 +56,24 @@ def _end_spans(spans: list[Any], error: BaseException | None) -> None:
 
 
 class KafkaSink:
-    """An aiokafka producer that reconnects, reports readiness and fails fast."""
+    """An aiokafka producer that reconnects, reports readiness and fails fast.
+
+    It admits a request (ready, under `max_in_flight` events waiting) and
+    traces it; the `Coalescer` turns requests into Kafka batches.
+    """
 
     def __init__(
         self,
         kafka: KafkaSettings,
-        api: ApiSettings,
         *,
+        produce_timeout_s: float,
+        linger_ms: float,
+        max_in_flight: int,
         on_flush: Callable[[float], None] | None = None,
     ) -> None:
         self._kafka = kafka
-        self._api = api
-        # Told how long each coalesced flush took to be acknowledged (seconds).
-        self._on_flush = on_flush
+        self._produce_timeout_s = produce_timeout_s
+        self._max_in_flight = max_in_flight
         self._tracer = telemetry.tracer(__name__)
         self._producer: AIOKafkaProducer | None = None
         self._ready = False
@@ -88,12 +83,15 @@ class KafkaSink:
         self._probe_task: asyncio.Task[None] | None = None
         self._stopping = False
         self._start_failed_logged = False
-        self._partitions = 0
-        self._partition_cache: dict[bytes, int] = {}
-        self._pending: list[tuple[Sequence[Record], asyncio.Future[None]]] = []
-        self._pending_records = 0
-        self._flush_handle: asyncio.TimerHandle | None = None
-        self._shipping: set[asyncio.Task[None]] = set()
+        self._partitioner = Partitioner()
+        self._coalescer = Coalescer(
+            lambda: self._producer,
+            self._partitioner.partition_of,
+            kafka.topic,
+            linger_s=linger_ms / 1000,
+            deadline_s=produce_timeout_s,
+            on_flush=on_flush,
+        )
 
     @property
     def ready(self) -> bool:
@@ -111,9 +109,7 @@ class KafkaSink:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._probe_task
         # Drain: whatever requests handed over is shipped before the producer closes.
-        self._flush()
-        if self._shipping:
-            await asyncio.wait(self._shipping, timeout=self._api.produce_timeout_s)
+        await self._coalescer.drain()
         await self._close_producer()
 
     def _new_producer(self) -> AIOKafkaProducer:
@@ -121,7 +117,7 @@ class KafkaSink:
             **kafka_client_options(self._kafka),
             acks="all",
             enable_idempotence=True,
-            # We coalesce requests ourselves (below); a linger here would wait again.
+            # The Coalescer groups requests already; a linger here would wait again.
             linger_ms=0,
             max_batch_size=256 * 1024,
             client_id="clickstream-api",
@@ -132,9 +128,9 @@ class KafkaSink:
             return
         producer = self._new_producer()
         try:
-            await asyncio.wait_for(producer.start(), timeout=self._api.produce_timeout_s)
+            await asyncio.wait_for(producer.start(), timeout=self._produce_timeout_s)
             partitions = await asyncio.wait_for(
-                producer.partitions_for(self._kafka.topic), timeout=self._api.produce_timeout_s
+                producer.partitions_for(self._kafka.topic), timeout=self._produce_timeout_s
             )
         except (KafkaError, OSError, TimeoutError) as error:
             if self._ready or not self._start_failed_logged:
@@ -145,23 +141,18 @@ class KafkaSink:
             self._ready = False
             return
         self._producer = producer
-        self._set_partitions(len(partitions))
+        self._partitioner.resize(len(partitions))
         self._start_failed_logged = False
         self._failures = 0
         self._ready = True
         log.info("kafka producer started", extra={"bootstrap": self._kafka.bootstrap_servers})
-
-    def _set_partitions(self, count: int) -> None:
-        if count != self._partitions:
-            self._partitions = count
-            self._partition_cache.clear()
 
     async def _close_producer(self) -> None:
         producer, self._producer = self._producer, None
         self._ready = False
         if producer is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(producer.stop(), timeout=self._api.produce_timeout_s)
+                await asyncio.wait_for(producer.stop(), timeout=self._produce_timeout_s)
 
     async def _probe_loop(self) -> None:
         while not self._stopping:
@@ -181,7 +172,7 @@ class KafkaSink:
             )
             partitions = metadata.partitions_for_topic(self._kafka.topic)
             if partitions:
-                self._set_partitions(len(partitions))
+                self._partitioner.resize(len(partitions))
         except (KafkaError, OSError, TimeoutError):
             if self._ready:
                 log.warning("kafka unreachable: not ready")
@@ -201,34 +192,26 @@ class KafkaSink:
             await self._ensure_producer()
 
     async def send(self, records: Sequence[Record]) -> None:
-        if self._producer is None or not self._ready or not self._partitions:
+        if self._producer is None or not self._ready or not self._partitioner.count:
             raise Unavailable("kafka is unavailable")
-        if self._in_flight + len(records) > self._api.max_in_flight:
+        count = len(records)
+        if self._in_flight + count > self._max_in_flight:
             raise Unavailable("too many events waiting for kafka")
         spans: list[Any] = []
         if self._tracer is not None:
             records, spans = self._traced(records)
-        loop = asyncio.get_running_loop()
-        delivered = loop.create_future()
-        self._pending.append((records, delivered))
-        self._pending_records += len(records)
-        self._in_flight += len(records)
-        if self._pending_records >= FLUSH_AT_RECORDS:
-            self._flush()
-        elif self._flush_handle is None:
-            self._flush_handle = loop.call_later(self._api.linger_ms / 1000, self._flush)
+        self._in_flight += count
         try:
-            # `delivered` is this request's own future: giving up cancels only it.
-            async with asyncio.timeout(self._api.produce_timeout_s):
-                await delivered
-        # Anything _ship reports (Kafka's errors, or a failure it logged) means
-        # "not acknowledged": the client may retry with the same event_id.
+            await self._coalescer.send(records)
+        # Anything the coalescer reports (Kafka's errors, the deadline, or a
+        # failure it logged) means "not acknowledged": the client may retry
+        # with the same event_id.
         except Exception as error:
             self._failures += 1
             _end_spans(spans, error)
             raise Unavailable(f"kafka did not acknowledge: {type(error).__name__}") from error
         finally:
-            self._in_flight -= len(records)
+            self._in_flight -= count
         self._failures = 0
         _end_spans(spans, None)
 
@@ -258,88 +241,3 @@ class KafkaSink:
             traced.append(dataclasses.replace(record, headers=headers))
             spans.append(span)
         return traced, spans
-
-    # -- coalescing -------------------------------------------------------------
-    # Requests arriving within linger_ms share one record batch per partition,
-    # built with aiokafka's batch API: per event that is an append to a batch,
-    # not a future and a queue entry of its own as with producer.send().
-
-    def _flush(self) -> None:
-        if self._flush_handle is not None:
-            self._flush_handle.cancel()
-            self._flush_handle = None
-        pending, self._pending, self._pending_records = self._pending, [], 0
-        if pending:
-            task = asyncio.create_task(self._ship(pending))
-            self._shipping.add(task)
-            task.add_done_callback(self._shipping.discard)
-
-    async def _ship(self, pending: list[tuple[Sequence[Record], asyncio.Future[None]]]) -> None:
-        started = time.perf_counter()
-        producer = self._producer
-        by_partition: dict[int, list[Record]] = {}
-        touched: list[set[int]] = []
-        for records, _ in pending:
-            partitions = set()
-            for record in records:
-                partition = self._partition_of(record.key)
-                by_partition.setdefault(partition, []).append(record)
-                partitions.add(partition)
-            touched.append(partitions)
-        failed: dict[int, BaseException] = {}
-        deliveries: list[tuple[int, asyncio.Future[Any]]] = []
-        try:
-            assert producer is not None
-            for partition, records in by_partition.items():
-                for builder in self._builders(producer, records):
-                    delivery = await producer.send_batch(
-                        builder, self._kafka.topic, partition=partition
-                    )
-                    deliveries.append((partition, delivery))
-            results = await asyncio.gather(*(d for _, d in deliveries), return_exceptions=True)
-            for (partition, _), result in zip(deliveries, results, strict=True):
-                if isinstance(result, BaseException):
-                    failed[partition] = result
-        except (KafkaError, AssertionError) as error:
-            failed = dict.fromkeys(by_partition, error)
-            _retrieve_later(deliveries)
-        except Exception as error:  # a bug here must fail the requests (503), not hang them
-            log.exception("shipping a batch to kafka failed")
-            failed = dict.fromkeys(by_partition, error)
-            _retrieve_later(deliveries)
-        if not failed and self._on_flush is not None:
-            self._on_flush(time.perf_counter() - started)
-        for (_, delivered), partitions in zip(pending, touched, strict=True):
-            if delivered.done():
-                continue
-            errors = [failed[p] for p in partitions if p in failed]
-            if errors:
-                delivered.set_exception(errors[0])
-            else:
-                delivered.set_result(None)
-
-    @staticmethod
-    def _builders(producer: AIOKafkaProducer, records: list[Record]) -> list[Any]:
-        builders = [producer.create_batch()]
-        for record in records:
-            if (
-                builders[-1].append(
-                    key=record.key, value=record.value, timestamp=None, headers=record.headers
-                )
-                is None
-            ):
-                builders.append(producer.create_batch())
-                builders[-1].append(
-                    key=record.key, value=record.value, timestamp=None, headers=record.headers
-                )
-        return builders
-
-    def _partition_of(self, key: bytes) -> int:
-        """Kafka's default partitioner (murmur2 of the key), cached per key."""
-        partition = self._partition_cache.get(key)
-        if partition is None:
-            if len(self._partition_cache) > PARTITION_CACHE_SIZE:
-                self._partition_cache.clear()
-            partition = (murmur2(key) & 0x7FFFFFFF) % self._partitions
-            self._partition_cache[key] = partition
-        return partition

@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from clickstream.api.app import create_app
 from clickstream.clickhouse.client import ClickHouse
 from clickstream.config import Settings
+from clickstream.etl.process import build_etl
 from clickstream.etl.runner import Etl
 from tests.event_bodies import event as event  # re-exported: the integration tests' import
 
@@ -39,7 +40,7 @@ async def api_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 @contextlib.asynccontextmanager
 async def running_etl(settings: Settings) -> AsyncIterator[Etl]:
-    etl = Etl(settings)
+    etl = build_etl(settings)
     task = asyncio.create_task(etl.run())
     try:
         yield etl

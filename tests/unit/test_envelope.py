@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 import orjson
 import pytest
@@ -80,9 +80,10 @@ def test_the_distributed_table_gets_every_column_added_to_the_storage_table() ->
 
 def test_every_event_field_is_declared_in_the_envelope() -> None:
     declared = {field.name for field in ENVELOPE.fields}
-    models: list[type[BaseModel]] = [events.Click, events.PageView, events.SearchFilterUse]
-    models += [events.QualityChange, events.VideoComplete]
+    (union, _) = get_args(events.Event)
+    models: tuple[type[BaseModel], ...] = get_args(union)
 
+    assert len(models) == len(events.EVENT_TYPES)
     for model in models:
         assert set(model.model_fields) - {"event_id"} <= declared, model.__name__
 
@@ -118,3 +119,30 @@ def test_times_and_ids_are_declared_with_the_kind_the_view_parses() -> None:
                 rf"'{field.name}'\)",
                 view,
             ), field.name
+
+
+def test_the_view_stores_the_corrected_time_and_falls_back_to_a_version_1_timestamp() -> None:
+    extract = "visitParamExtractString(envelope, '{}')".format
+    expected = (
+        f"parseDateTimeBestEffort(if(empty({extract('event_time')}), "
+        f"{extract('timestamp')}, {extract('event_time')})) AS event_time"
+    )
+
+    assert expected in " ".join(current_view().split()).replace("( ", "(")
+
+
+EXTRACTORS = {
+    Kind.TEXT: ("String",),
+    Kind.UUID: ("String",),
+    Kind.TIME: ("String",),
+    Kind.INT: ("UInt", "Float"),
+    Kind.FLOAT: ("Float",),
+    Kind.BOOL: ("Bool",),
+}
+
+
+def test_each_field_is_read_as_its_kind() -> None:
+    extractors = re.findall(r"visitParamExtract(\w+)\(envelope, '(\w+)'\)", current_view())
+
+    for extractor, name in extractors:
+        assert extractor in EXTRACTORS[ENVELOPE.field(name).kind], name

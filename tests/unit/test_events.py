@@ -11,7 +11,9 @@ import pytest
 from pydantic import ValidationError
 
 from clickstream import events
+from clickstream.config import TimePolicySettings
 from clickstream.events import EXAMPLES
+from clickstream.useragent import Client
 
 from .examples import event
 
@@ -23,6 +25,9 @@ MODELS = {
     "search_filter_use": events.SearchFilterUse,
     "quality_change": events.QualityChange,
     "video_complete": events.VideoComplete,
+    "page_engagement": events.PageEngagement,
+    "video_start": events.VideoStart,
+    "video_heartbeat": events.VideoHeartbeat,
 }
 
 
@@ -91,21 +96,25 @@ def test_envelope_is_flat_versioned_json_of_the_event() -> None:
     got = record(EXAMPLES["click"])
 
     assert orjson.loads(got.value) == {
-        "schema_version": 1,
+        "schema_version": 2,
         "event_id": str(EVENT_ID),
         "received_at": "2024-10-03T14:30:01.123456Z",
         "event_type": "click",
         "timestamp": "2024-10-03T14:30:00.000000Z",
+        "event_time": "2024-10-03T14:30:00.000000Z",
         "user_id": "956939f6-7a98-4bf1-9949-500e5dd20fa0",
         "country": "US",
         "device": "mobile",
         "element": "button_submit",
         "page_url": "https://example.com/submit",
+        "anonymous_id": None,
+        "session_id": None,
+        "page_view_id": None,
     }
     assert got.event_id == str(EVENT_ID)
     assert got.event_type == "click"
     assert got.key == b"956939f6-7a98-4bf1-9949-500e5dd20fa0"
-    assert got.headers == [("event_type", b"click"), ("schema_version", b"1")]
+    assert got.headers == [("event_type", b"click"), ("schema_version", b"2")]
 
 
 def test_envelope_drops_the_client_event_id_field_for_the_one_passed_in() -> None:
@@ -201,3 +210,128 @@ def test_new_event_ids_are_canonical_random_uuids() -> None:
     parsed = [uuid.UUID(i) for i in ids]
     assert all(p.version == 4 and p.variant == uuid.RFC_4122 for p in parsed)
     assert [str(p) for p in parsed] == ids
+
+
+# -- identity, sessions, the new types, enrichment -------------------------------
+
+
+@pytest.mark.parametrize("kind", list(EXAMPLES))
+@pytest.mark.parametrize("field", ["anonymous_id", "session_id", "page_view_id"])
+def test_identity_fields_are_optional_on_every_type_and_kept(kind: str, field: str) -> None:
+    changes: dict[str, Any] = {field: "id-1"}
+
+    got = orjson.loads(record(event(kind, **changes)).value)
+
+    assert got[field] == "id-1"
+
+
+@pytest.mark.parametrize("field", ["anonymous_id", "session_id", "page_view_id"])
+@pytest.mark.parametrize("value", ["", "x" * 129, 5])
+def test_identity_fields_are_1_to_128_characters(field: str, value: Any) -> None:
+    with pytest.raises(ValidationError) as error:
+        parse(event("click", **{field: value}))
+
+    assert error.value.errors()[0]["loc"] == ("event", "click", field)
+
+
+@pytest.mark.parametrize(
+    ("kind", "changes", "field"),
+    [
+        ("page_engagement", {"drop": ("page_view_id",)}, "page_view_id"),
+        ("page_engagement", {"page_view_id": None}, "page_view_id"),
+        ("page_engagement", {"drop": ("page_url",)}, "page_url"),
+        ("page_engagement", {"engaged_ms": -1}, "engaged_ms"),
+        ("page_engagement", {"engaged_ms": 86_400_001}, "engaged_ms"),
+        ("page_engagement", {"engaged_ms": "100"}, "engaged_ms"),
+        ("page_engagement", {"engaged_ms": 1.5}, "engaged_ms"),
+        ("page_engagement", {"max_scroll_pct": 101}, "max_scroll_pct"),
+        ("page_engagement", {"max_scroll_pct": -1}, "max_scroll_pct"),
+        ("video_start", {"drop": ("playback_id",)}, "playback_id"),
+        ("video_start", {"playback_id": "x" * 129}, "playback_id"),
+        ("video_start", {"drop": ("video_id",)}, "video_id"),
+        ("video_start", {"position_s": -0.5}, "position_s"),
+        ("video_start", {"position_s": "12"}, "position_s"),
+        ("video_start", {"duration_s": -1}, "duration_s"),
+        ("video_start", {"quality": ""}, "quality"),
+        ("video_start", {"played_ms": 10_000}, "played_ms"),
+        ("video_heartbeat", {"drop": ("played_ms",)}, "played_ms"),
+        ("video_heartbeat", {"played_ms": 3_600_001}, "played_ms"),
+        ("video_heartbeat", {"position_s": True}, "position_s"),
+    ],
+)
+def test_new_types_are_as_strict_as_the_old(kind: str, changes: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValidationError) as error:
+        parse(event(kind, **changes))
+
+    assert field in [item["loc"][-1] for item in error.value.errors()]
+
+
+@pytest.mark.parametrize(
+    ("kind", "changes"),
+    [
+        ("video_start", {"drop": ("quality", "duration_s")}),
+        ("video_heartbeat", {"position_s": 0, "played_ms": 0, "duration_s": 5400.25}),
+        ("page_engagement", {"engaged_ms": 86_400_000.0, "max_scroll_pct": 100}),
+    ],
+)
+def test_new_types_accept_their_optional_and_edge_values(
+    kind: str, changes: dict[str, Any]
+) -> None:
+    assert type(parse(event(kind, **changes))) is MODELS[kind]
+
+
+def test_a_video_heartbeat_envelope_carries_its_playback_fields() -> None:
+    got = orjson.loads(record(EXAMPLES["video_heartbeat"]).value)
+
+    assert {k: got[k] for k in ("playback_id", "position_s", "played_ms", "duration_s")} == {
+        "playback_id": "pb-4f2a91",
+        "position_s": 612.5,
+        "played_ms": 10_000,
+        "duration_s": 3660,
+    }
+
+
+def test_anonymous_events_with_a_visitor_id_are_keyed_by_it() -> None:
+    got = record(event("click", user_id=None, anonymous_id="visitor-7"))
+
+    assert got.key == b"visitor-7"
+
+
+def test_a_client_id_on_a_new_type_is_kept_so_retries_collapse() -> None:
+    client_id = str(uuid.uuid4())
+
+    assert events.event_id_of(parse(event("video_heartbeat", event_id=client_id))) == client_id
+
+
+def test_the_client_the_user_agent_describes_goes_into_every_envelope() -> None:
+    client = Client("Chrome", "Windows", "desktop", False)
+
+    got = orjson.loads(
+        events.to_record(
+            parse(EXAMPLES["page_view"]), event_id=EVENT_ID, received_at=RECEIVED_AT, client=client
+        ).value
+    )
+
+    assert {k: got[k] for k in ("browser", "os", "device_class", "is_bot")} == {
+        "browser": "Chrome",
+        "os": "Windows",
+        "device_class": "desktop",
+        "is_bot": False,
+    }
+
+
+def test_records_for_enriches_from_the_user_agent_header() -> None:
+    request = events.batch_request.validate_json(
+        orjson.dumps({"events": [EXAMPLES["click"], EXAMPLES["video_start"]]})
+    )
+    bot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+
+    records = events.records_for(
+        request,
+        received_at=datetime(2026, 12, 1, tzinfo=UTC),
+        user_agent=bot,
+        time_policy=TimePolicySettings(),
+    )
+
+    sent = [orjson.loads(r.value) for r in records]
+    assert [(e["device_class"], e["is_bot"]) for e in sent] == [("bot", True), ("bot", True)]

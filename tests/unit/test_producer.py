@@ -1,18 +1,21 @@
-"""What of the Kafka sink can be checked without Kafka: options and failing fast."""
+"""What of the Kafka sink can be checked without Kafka: options, admission, drain."""
 
 from __future__ import annotations
 
+import asyncio
 import ssl
-import uuid
+from collections.abc import AsyncIterator
 
 import pytest
+from aiokafka.errors import NotLeaderForPartitionError
 from pydantic import SecretStr
 
-from clickstream.config import ApiSettings, KafkaSettings
+from clickstream.config import KafkaSettings
 from clickstream.errors import Unavailable
-from clickstream.events import Record
 from clickstream.kafka import kafka_client_options
 from clickstream.producer import KafkaSink
+
+from .fake_kafka import TOPIC, FakeProducer, record
 
 
 def test_plaintext_options() -> None:
@@ -51,14 +54,91 @@ def test_ssl_context_only_for_ssl_protocols(protocol: str, has_ssl: bool) -> Non
     assert "sasl_mechanism" not in options
 
 
-async def test_a_sink_that_never_started_is_not_ready_and_refuses_at_once() -> None:
-    sink = KafkaSink(KafkaSettings(), ApiSettings())
-    record = Record(
-        key=b"k", value=b"{}", headers=[], event_id=uuid.UUID(int=0), event_type="click"
+def new_sink(**overrides: float) -> KafkaSink:
+    limits = {"produce_timeout_s": 5.0, "linger_ms": 1.0, "max_in_flight": 100} | overrides
+    return KafkaSink(
+        KafkaSettings(topic=TOPIC),
+        produce_timeout_s=limits["produce_timeout_s"],
+        linger_ms=limits["linger_ms"],
+        max_in_flight=int(limits["max_in_flight"]),
     )
+
+
+@pytest.fixture
+def producer(monkeypatch: pytest.MonkeyPatch) -> FakeProducer:
+    fake = FakeProducer(partitions=2)
+    monkeypatch.setattr(KafkaSink, "_new_producer", lambda _: fake)
+    return fake
+
+
+@pytest.fixture
+async def sink(producer: FakeProducer) -> AsyncIterator[KafkaSink]:
+    sink = new_sink(max_in_flight=3)
+    await sink.start()
+    yield sink
+    await sink.stop()
+
+
+async def test_a_sink_that_never_started_is_not_ready_and_refuses_at_once() -> None:
+    sink = new_sink()
 
     assert sink.ready is False
     with pytest.raises(Unavailable) as error:
-        await sink.send([record])
+        await sink.send([record("0", "a")])
 
     assert error.value.reason == "kafka is unavailable"
+
+
+async def test_a_started_sink_is_ready_and_returns_once_kafka_acknowledged(
+    sink: KafkaSink, producer: FakeProducer
+) -> None:
+    assert sink.ready is True
+
+    await sink.send([record("0", "a")])
+
+    assert producer.values() == [[b"a"]]
+
+
+async def test_events_waiting_past_max_in_flight_are_refused(
+    sink: KafkaSink, producer: FakeProducer
+) -> None:
+    producer.hold = True
+    waiting = asyncio.create_task(sink.send([record("0", "a"), record("0", "b")]))
+    await asyncio.sleep(0)
+
+    with pytest.raises(Unavailable) as error:
+        await sink.send([record("0", "c"), record("0", "d")])
+    assert error.value.reason == "too many events waiting for kafka"
+
+    await producer.shipped.wait()
+    producer.release()
+    await waiting
+    # Acknowledged events no longer count: the same request is admitted now.
+    producer.hold = False
+    await sink.send([record("0", "c"), record("0", "d")])
+
+
+async def test_a_kafka_error_is_unavailable_with_its_name(
+    sink: KafkaSink, producer: FakeProducer
+) -> None:
+    producer.failing[0] = NotLeaderForPartitionError()
+
+    with pytest.raises(Unavailable) as error:
+        await sink.send([record("0", "a")])
+
+    assert error.value.reason == "kafka did not acknowledge: NotLeaderForPartitionError"
+
+
+async def test_stop_ships_what_requests_handed_over_then_closes_the_producer(
+    producer: FakeProducer,
+) -> None:
+    sink = new_sink(linger_ms=60_000)
+    await sink.start()
+    waiting = asyncio.create_task(sink.send([record("0", "a")]))
+    await asyncio.sleep(0)
+
+    await asyncio.wait_for(sink.stop(), timeout=1.0)
+
+    await waiting
+    assert producer.values() == [[b"a"]]
+    assert producer.stopped and sink.ready is False

@@ -9,11 +9,12 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from clickstream import telemetry
+from clickstream import telemetry, useragent
 from clickstream.api.errors import error_response
 from clickstream.api.metrics import ApiMetrics, RequestCounter
 from clickstream.api.openapi import document_ingest_routes
 from clickstream.api.routes import INGEST_ROUTES, health
+from clickstream.api.sdk import sdk_route
 from clickstream.api.state import ApiState
 from clickstream.config import Settings
 from clickstream.errors import ClickstreamError
@@ -53,6 +54,7 @@ def create_app(settings: Settings, sink: EventSink | None = None) -> FastAPI:
         )
     app.add_exception_handler(ClickstreamError, error_response)
     app.router.routes.extend(INGEST_ROUTES)
+    app.router.routes.append(sdk_route())
     app.include_router(health)
     document_ingest_routes(app)
     return app
@@ -68,10 +70,17 @@ def _lifespan(
         active = sink
         if active is None:
             active = own_sink = KafkaSink(
-                settings.kafka, settings.api, on_flush=metrics.produce_seconds.observe
+                settings.kafka,
+                produce_timeout_s=settings.api.produce_timeout_s,
+                linger_ms=settings.api.linger_ms,
+                max_in_flight=settings.api.max_in_flight,
+                on_flush=metrics.produce_seconds.observe,
             )
             await own_sink.start()
         app.state.api = ApiState(settings, active, metrics)
+        # The User-Agent parser builds its matchers on first use (~0.8 s): pay
+        # that here, not in a worker's first request.
+        useragent.client_of("Mozilla/5.0")
         # Everything built so far lives as long as the worker: keep the cyclic
         # garbage collector from scanning it again on every collection.
         gc.freeze()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -48,7 +47,7 @@ def json_response(
 async def post_event(request: Request) -> Response:
     state = api_state(request)
     parsed = _parse(events.single_request, await _body(request, state))
-    records = _records([parsed.event], datetime.now(UTC))
+    records = _records(request, state, parsed)
     await _produce(state, records)
     return json_response({"status": "accepted", "event_id": records[0].event_id})
 
@@ -56,7 +55,7 @@ async def post_event(request: Request) -> Response:
 async def post_batch(request: Request) -> Response:
     state = api_state(request)
     parsed = _parse(events.batch_request, await _body(request, state))
-    records = _records(parsed.events, datetime.now(UTC))
+    records = _records(request, state, parsed)
     await _produce(state, records)
     return json_response({"accepted": len(records), "event_ids": [r.event_id for r in records]})
 
@@ -127,19 +126,15 @@ def _echoable(value: Any) -> bool:
     return isinstance(value, str) and len(value) <= MAX_ECHOED_INPUT
 
 
-def _records(items: Sequence[Any], received_at: datetime) -> list[events.Record]:
-    received = events.utc_text(received_at)
-    try:
-        return [
-            events.to_record(item, event_id=events.event_id_of(item), received_at=received)
-            for item in items
-        ]
-    except orjson.JSONEncodeError:
-        # A lone surrogate (\ud800) is not Unicode text; the JSON parser refuses it
-        # today, but a string that got past it must still be a 422, not a 500.
-        raise InvalidEvent(
-            [{"type": "string_unicode", "loc": ["body"], "msg": "strings must be valid Unicode"}]
-        ) from None
+def _records(
+    request: Request, state: ApiState, parsed: events.EventRequest | events.BatchRequest
+) -> list[events.Record]:
+    return events.records_for(
+        parsed,
+        received_at=datetime.now(UTC),
+        user_agent=request.headers.get("user-agent"),
+        time_policy=state.settings.api.time_policy,
+    )
 
 
 async def _produce(state: ApiState, records: list[events.Record]) -> None:

@@ -7,12 +7,24 @@ from collections.abc import Sequence
 from typing import Any
 
 from asynch import Connection
-from asynch.errors import ClickHouseException
+from asynch.errors import ClickHouseException, ServerException
 
 from clickstream.config import ClickHouseSettings
 
 # What a caller may catch without importing asynch.
 ClickHouseError = (ClickHouseException, OSError, EOFError, TimeoutError)
+
+
+def error_code(error: BaseException) -> tuple[int, str] | None:
+    """ClickHouse's error code and message, or None for a plain network or OS error.
+
+    A `ServerException` is the server's own verdict; asynch's other exceptions
+    carry a code of the same table (210 NETWORK_ERROR, 209 SOCKET_TIMEOUT, ...).
+    """
+    code = getattr(error, "code", None)
+    if not isinstance(error, ClickHouseException) or not isinstance(code, int):
+        return None
+    return code, str(error.message if isinstance(error, ServerException) else error)
 
 
 class ClickHouse:

@@ -8,6 +8,7 @@ from typing import Protocol
 from clickstream.clickhouse.client import ClickHouse
 from clickstream.config import ClickHouseSettings
 
+TABLE = "events_ingest"
 INSERT_SETTINGS = {
     # Return only when every shard has its rows: an asynchronous Distributed
     # insert could be lost after we commit the Kafka offsets.
@@ -18,6 +19,13 @@ INSERT_SETTINGS = {
 
 
 class RowWriter(Protocol):
+    # What a trace span of an insert names: where the rows go and how.
+    database: str
+    table: str
+    insert_query: str
+    host: str
+    port: int
+
     async def write(self, rows: Sequence[bytes]) -> None: ...
 
     async def ping(self) -> None: ...
@@ -27,14 +35,16 @@ class RowWriter(Protocol):
 
 class ClickHouseWriter:
     def __init__(self, settings: ClickHouseSettings, *, database: str | None = None) -> None:
-        self._database = database or settings.database
+        self.database = database or settings.database
+        self.table = TABLE
+        self.insert_query = f"INSERT INTO {self.database}.{TABLE} (envelope) VALUES"
+        self.host = settings.host
+        self.port = settings.port
         self._clickhouse = ClickHouse(settings)
 
     async def write(self, rows: Sequence[bytes]) -> None:
         await self._clickhouse.execute(
-            f"INSERT INTO {self._database}.events_ingest (envelope) VALUES",
-            [(row,) for row in rows],
-            settings=INSERT_SETTINGS,
+            self.insert_query, [(row,) for row in rows], settings=INSERT_SETTINGS
         )
 
     async def ping(self) -> None:

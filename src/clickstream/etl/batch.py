@@ -14,6 +14,8 @@ class Batch:
     max_rows: int
     max_wait_s: float
     rows: list[bytes] = field(default_factory=list)
+    # The Kafka record of each row, so a row ClickHouse refuses can be dead-lettered.
+    sources: list[Any] = field(default_factory=list)
     # Highest offset consumed per partition, rows and dead letters alike.
     offsets: dict[TopicPartition, int] = field(default_factory=dict)
     # Lowest, so an abandoned batch can be read again from where it began.
@@ -23,36 +25,29 @@ class Batch:
     # Producer span contexts of the batch's records (only while tracing).
     links: list[Any] = field(default_factory=list)
 
-    def add(
-        self, tp: TopicPartition, offset: int, row: bytes, received_at: datetime, now: float
-    ) -> None:
-        self.rows.append(row)
-        self.newest_received_at = received_at
-        self.consumed(tp, offset, now)
-
     def extend(
         self,
         tp: TopicPartition,
         first_offset: int,
         last_offset: int,
         rows: list[bytes],
+        sources: list[Any],
         newest_received_at: datetime | None,
         now: float,
     ) -> None:
-        """Offsets first..last of one partition, done; `rows` are the loadable ones."""
-        self.rows += rows
-        if newest_received_at is not None:
-            self.newest_received_at = newest_received_at
-        self.consumed(tp, first_offset, now)
-        self.offsets[tp] = last_offset
+        """Offsets first..last of one partition, done; `rows` are the loadable ones.
 
-    def consumed(self, tp: TopicPartition, offset: int, now: float) -> None:
-        """Mark an offset done without a row (a dead-lettered record)."""
+        `sources[i]` is the Kafka record of `rows[i]`. The offsets without a
+        row were dead-lettered: they are committed with the batch all the same.
+        """
         if self.opened_at is None:
             self.opened_at = now
-        if tp not in self.first_offsets:
-            self.first_offsets[tp] = offset
-        self.offsets[tp] = offset
+        self.rows += rows
+        self.sources += sources
+        if newest_received_at is not None:
+            self.newest_received_at = newest_received_at
+        self.first_offsets.setdefault(tp, first_offset)
+        self.offsets[tp] = last_offset
 
     def due(self, now: float) -> bool:
         if len(self.rows) >= self.max_rows:
@@ -72,14 +67,6 @@ class Batch:
     def commit_offsets(self) -> dict[TopicPartition, int]:
         """Kafka's convention: commit the next offset to read."""
         return {tp: offset + 1 for tp, offset in self.offsets.items()}
-
-    def clear(self) -> None:
-        self.rows = []
-        self.offsets = {}
-        self.first_offsets = {}
-        self.opened_at = None
-        self.newest_received_at = None
-        self.links = []
 
     def successor(self) -> Batch:
         return Batch(max_rows=self.max_rows, max_wait_s=self.max_wait_s)

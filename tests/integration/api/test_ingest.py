@@ -23,9 +23,9 @@ async def test_each_example_lands_on_the_topic(settings: Settings, kind: str) ->
     envelope = orjson.loads(record.value)
     assert record.key == EXAMPLES[kind]["user_id"].encode()
     assert dict(record.headers)["event_type"] == kind.encode()
-    assert dict(record.headers)["schema_version"] == b"1"
+    assert dict(record.headers)["schema_version"] == b"2"
     assert envelope["event_id"] == event_id
-    assert envelope["schema_version"] == 1
+    assert envelope["schema_version"] == 2
     assert envelope["event_type"] == kind
     assert envelope["timestamp"] == "2024-10-03T14:30:00.000000Z"
     for field, value in EXAMPLES[kind].items():

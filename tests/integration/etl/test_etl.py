@@ -69,7 +69,7 @@ async def test_each_type_lands_with_its_columns(settings: Settings) -> None:
     )
     assert by_type["video_complete"][11] == "8bcb67fe-bde6-4645-af85-6664a9298b8c"
     assert by_type["video_complete"][15] == 3660
-    assert {row[16] for row in rows} == {1}
+    assert {row[16] for row in rows} == {2}
 
 
 async def test_a_client_retry_with_the_same_event_id_is_stored_once(settings: Settings) -> None:

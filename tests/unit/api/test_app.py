@@ -133,10 +133,11 @@ async def test_envelope_has_version_id_receipt_time_and_the_event_fields(
     received_at = datetime.strptime(sent.pop("received_at"), "%Y-%m-%dT%H:%M:%S.%fZ")
     assert before <= received_at.replace(tzinfo=UTC) <= after
     assert sent == {
-        "schema_version": 1,
+        "schema_version": 2,
         "event_id": response.json()["event_id"],
         "event_type": "quality_change",
         "timestamp": "2024-10-03T14:30:00.000000Z",
+        "event_time": "2024-10-03T14:30:00.000000Z",
         "user_id": "956939f6-7a98-4bf1-9949-500e5dd20fa0",
         "country": "US",
         "device": "mobile",
@@ -144,6 +145,14 @@ async def test_envelope_has_version_id_receipt_time_and_the_event_fields(
         "from_quality": "240p",
         "to_quality": "720p",
         "current_time": 3600,
+        "anonymous_id": None,
+        "session_id": None,
+        "page_view_id": None,
+        # httpx's own User-Agent: no browser, OS or device ua-parser knows.
+        "browser": "",
+        "os": "",
+        "device_class": "other",
+        "is_bot": False,
     }
 
 

@@ -66,7 +66,8 @@ def test_valid_envelope_is_the_row_itself_with_its_receipt_time(body: dict[str, 
         pytest.param(b"[1, 2]", "value is not a JSON object", id="json-list"),
         pytest.param(b'"text"', "value is not a JSON object", id="json-string"),
         pytest.param(b"null", "value is not a JSON object", id="json-null"),
-        pytest.param(changed(schema_version=2), "unknown schema_version 2", id="schema-version-2"),
+        pytest.param(changed(schema_version=3), "unknown schema_version 3", id="schema-version-3"),
+        pytest.param(changed(schema_version=0), "unknown schema_version 0", id="schema-version-0"),
         pytest.param(
             changed(schema_version="1"), "unknown schema_version '1'", id="schema-version-text"
         ),
@@ -143,3 +144,46 @@ def test_every_field_the_view_parses_is_checked(field: Field) -> None:
 def test_every_required_field_the_view_parses_must_be_present(field: Field) -> None:
     with pytest.raises(PoisonRecord):
         to_row(changed(**{field.name: DROP}))
+
+
+# What the version 1 API wrote: no event_time, the timestamp was the event time.
+V1 = orjson.dumps(
+    {
+        "schema_version": 1,
+        "event_id": "0b9b4f5e-6c1a-4c53-9d1e-2f6f7f1f0a11",
+        "received_at": "2024-10-03T14:30:01.654321Z",
+        "event_type": "click",
+        "timestamp": "2024-10-03T14:30:00.000000Z",
+        "user_id": None,
+        "country": "US",
+        "device": "mobile",
+        "element": "button_submit",
+        "page_url": "https://example.com/submit",
+    }
+)
+
+
+def test_version_1_envelopes_still_in_kafka_are_loaded() -> None:
+    assert to_row(V1) == (V1, RECEIVED_AT)
+
+
+def test_version_2_needs_the_event_time_version_1_does_not_have() -> None:
+    with pytest.raises(PoisonRecord) as error:
+        to_row(orjson.dumps({**orjson.loads(V1), "schema_version": 2}))
+
+    assert error.value.reason == "event_time missing"
+
+
+@pytest.mark.parametrize("sent_at", [None, "2024-10-03T14:29:59.000000Z"])
+def test_sent_at_may_be_null_or_a_time(sent_at: Any) -> None:
+    value = changed(sent_at=sent_at)
+
+    assert to_row(value)[0] == value
+
+
+@pytest.mark.parametrize("field", ["sent_at", "event_time"])
+def test_a_version_2_time_the_view_cannot_parse_is_poison(field: str) -> None:
+    with pytest.raises(PoisonRecord) as error:
+        to_row(changed(**{field: "soon"}))
+
+    assert error.value.reason == f"{field} is not an ISO 8601 time"

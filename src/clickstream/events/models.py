@@ -1,21 +1,11 @@
-"""The wire contract: HTTP event models -> Kafka envelope (versioned).
-
-Three shapes, three names: `Event` is what the frontend POSTs, the envelope
-is what goes to Kafka (the event plus `event_id`, `received_at` and
-`schema_version`; its fields are declared in `clickstream.envelope`), and the
-ClickHouse row is made from the envelope by the materialized view in
-`clickhouse/sql/`.
-"""
+"""What the frontend POSTs: the event models, their bounds and examples."""
 
 from __future__ import annotations
 
-import os
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-import orjson
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -25,10 +15,6 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
 )
-
-# Re-exported: the API and its tests read them here, beside the models.
-from clickstream.envelope import EVENT_TYPES as EVENT_TYPES
-from clickstream.envelope import SCHEMA_VERSION as SCHEMA_VERSION
 
 # Bounds: generous for real frontends, small enough that one event stays a
 # few KiB (browsers cap URLs near 2 KiB in practice; 8 KiB covers the rest).
@@ -45,6 +31,11 @@ def _whole_number(value: Any) -> Any:
 
 
 Seconds = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=10_000_000)]
+# A position or length in a video, fractions allowed; the bound is Seconds'.
+VideoSeconds = Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)]
+EngagedMs = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=86_400_000)]
+PlayedMs = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=3_600_000)]
+Percent = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=100)]
 
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2100, 1, 1, tzinfo=UTC)
@@ -64,7 +55,7 @@ def _as_utc(value: datetime) -> datetime:
 Timestamp = Annotated[datetime, AfterValidator(_as_utc)]
 
 
-class _Event(BaseModel):
+class BaseEvent(BaseModel):
     # strict: "3600" is not an int and 1 is not a string; extra keys are errors.
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
@@ -75,34 +66,45 @@ class _Event(BaseModel):
     timestamp: Annotated[
         Timestamp,
         Field(
-            description="When it happened, RFC 3339; without a zone it is taken as UTC. "
-            "Must lie in [2000-01-01, 2100-01-01)."
+            description="When it happened, by the client's clock: RFC 3339; without a zone it "
+            "is taken as UTC. Must lie in [2000-01-01, 2100-01-01), and, after the correction "
+            "by the request's `sent_at`, within the accepted window around the server's "
+            "receipt time (default: 1826 days, about five years, back; 1 day ahead); it is stored unchanged too."
         ),
     ]
     user_id: Name | None
     country: Name
     device: Name
+    anonymous_id: Annotated[
+        Name | None,
+        Field(description="The visitor's id before (or without) a login, e.g. from a cookie."),
+    ] = None
+    session_id: Annotated[Name | None, Field(description="The visit this event belongs to.")] = None
+    page_view_id: Annotated[
+        Name | None,
+        Field(description="The page view this event happened in: links engagement to its view."),
+    ] = None
 
 
-class Click(_Event):
+class Click(BaseEvent):
     event_type: Literal["click"]
     element: Text
     page_url: Url
 
 
-class PageView(_Event):
+class PageView(BaseEvent):
     event_type: Literal["page_view"]
     page_url: Url
     referrer_url: Url | None = None
 
 
-class SearchFilterUse(_Event):
+class SearchFilterUse(BaseEvent):
     event_type: Literal["search_filter_use"]
     filter_type: Name
     filter_value: Text
 
 
-class QualityChange(_Event):
+class QualityChange(BaseEvent):
     event_type: Literal["quality_change"]
     video_id: Name
     from_quality: Name
@@ -110,7 +112,7 @@ class QualityChange(_Event):
     current_time: Seconds
 
 
-class VideoComplete(_Event):
+class VideoComplete(BaseEvent):
     # The original requirements name this event both ways; it is stored as
     # video_complete.
     event_type: Literal["video_complete", "film_watched"]
@@ -118,8 +120,47 @@ class VideoComplete(_Event):
     duration: Seconds
 
 
+class PageEngagement(BaseEvent):
+    """How long a page was looked at and how far it was scrolled, sent when it is left."""
+
+    event_type: Literal["page_engagement"]
+    page_view_id: Name
+    page_url: Url
+    engaged_ms: Annotated[EngagedMs, Field(description="Time the page was visible and active.")]
+    max_scroll_pct: Annotated[Percent, Field(description="The deepest scroll, in % of the page.")]
+
+
+class _Playback(BaseEvent):
+    video_id: Name
+    playback_id: Annotated[Name, Field(description="One viewing: from start to its last beat.")]
+    position_s: Annotated[VideoSeconds, Field(description="Where in the video, in seconds.")]
+    quality: Name | None = None
+    duration_s: Annotated[
+        VideoSeconds | None,
+        Field(description="The video's length in seconds, for drop-off curves."),
+    ] = None
+
+
+class VideoStart(_Playback):
+    event_type: Literal["video_start"]
+
+
+class VideoHeartbeat(_Playback):
+    """Sent every 10 s while a video plays."""
+
+    event_type: Literal["video_heartbeat"]
+    played_ms: Annotated[PlayedMs, Field(description="Playing time since the previous beat.")]
+
+
 Event = Annotated[
-    Click | PageView | SearchFilterUse | QualityChange | VideoComplete,
+    Click
+    | PageView
+    | SearchFilterUse
+    | QualityChange
+    | VideoComplete
+    | PageEngagement
+    | VideoStart
+    | VideoHeartbeat,
     Field(discriminator="event_type"),
 ]
 
@@ -162,19 +203,61 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "video_id": "8bcb67fe-bde6-4645-af85-6664a9298b8c",
         "duration": 3660,
     },
+    "page_engagement": {
+        "event_type": "page_engagement",
+        **_EXAMPLE_COMMON,
+        "anonymous_id": "a7f3c2d1-5e8b-4c6a-9f0e-1b2c3d4e5f60",
+        "session_id": "s-2024-10-03-0001",
+        "page_view_id": "pv-7d1e9c",
+        "page_url": "https://example.com/films/the-star",
+        "engaged_ms": 48_250,
+        "max_scroll_pct": 85,
+    },
+    "video_start": {
+        "event_type": "video_start",
+        **_EXAMPLE_COMMON,
+        "session_id": "s-2024-10-03-0001",
+        "video_id": "8bcb67fe-bde6-4645-af85-6664a9298b8c",
+        "playback_id": "pb-4f2a91",
+        "position_s": 0,
+        "quality": "720p",
+        "duration_s": 3660,
+    },
+    "video_heartbeat": {
+        "event_type": "video_heartbeat",
+        **_EXAMPLE_COMMON,
+        "session_id": "s-2024-10-03-0001",
+        "video_id": "8bcb67fe-bde6-4645-af85-6664a9298b8c",
+        "playback_id": "pb-4f2a91",
+        "position_s": 612.5,
+        "quality": "720p",
+        "duration_s": 3660,
+        "played_ms": 10_000,
+    },
 }
+
+
+_SENT_AT = Field(
+    description="When the client sent this request, by its own clock (RFC 3339; without a zone "
+    "UTC). With it, each event is stored at `timestamp + (received_at - sent_at)`: a client "
+    "clock that is off by hours still gives the right time, as long as `timestamp` was read "
+    "from the same clock. The corrected time must lie between `max_past_days` (default 1826, about five years) "
+    "before and `max_future_s` (default 86400) after the server's receipt time, else 422."
+)
 
 
 class EventRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     event: Event
+    sent_at: Annotated[Timestamp | None, _SENT_AT] = None
 
 
 class BatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     events: Annotated[list[Event], Field(min_length=1, max_length=500)]
+    sent_at: Annotated[Timestamp | None, _SENT_AT] = None
 
 
 single_request = TypeAdapter(EventRequest)
@@ -189,73 +272,3 @@ class EventAccepted(BaseModel):
 class BatchAccepted(BaseModel):
     accepted: int
     event_ids: list[uuid.UUID]
-
-
-# -- the Kafka envelope ---------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One Kafka record, ready for the producer."""
-
-    key: bytes
-    value: bytes
-    headers: list[tuple[str, bytes]]
-    event_id: str
-    event_type: str
-
-
-def utc_text(value: datetime) -> str:
-    """ISO 8601 in UTC with microseconds and a Z, as the envelope carries times."""
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    # isoformat is several times faster than strftime: "...+00:00" -> "...Z".
-    return value.isoformat(timespec="microseconds")[:-6] + "Z"
-
-
-_NOT_FIELDS = frozenset({"event_id", "timestamp", "event_type"})
-
-
-def to_record(event: _Event, *, event_id: uuid.UUID | str, received_at: datetime | str) -> Record:
-    """Event -> envelope. `event_id` and `received_at` are passed in (no clock here).
-
-    The envelope is flat JSON with the event's own field names; its key is the
-    user (one user's events stay ordered on one partition) or, for anonymous
-    events, the event id. This runs once per event on the ingest path, hence
-    the plain dict work instead of model_dump.
-    """
-    event_id = str(event_id)
-    event_type = "video_complete" if isinstance(event, VideoComplete) else event.event_type  # type: ignore[attr-defined]
-    envelope = {
-        "schema_version": SCHEMA_VERSION,
-        "event_id": event_id,
-        "received_at": received_at if isinstance(received_at, str) else utc_text(received_at),
-        "event_type": event_type,
-        "timestamp": utc_text(event.timestamp),
-    }
-    for name, value in event.__dict__.items():
-        if name not in _NOT_FIELDS:
-            envelope[name] = value
-    key = event.user_id if event.user_id is not None else event_id
-    return Record(
-        key=key.encode(),
-        value=orjson.dumps(envelope),
-        headers=[("event_type", event_type.encode()), ("schema_version", _VERSION_HEADER)],
-        event_id=event_id,
-        event_type=event_type,
-    )
-
-
-_VERSION_HEADER = b"%d" % SCHEMA_VERSION
-
-
-def new_event_id() -> str:
-    """A random (version 4) UUID as text, without building a uuid.UUID."""
-    digits = os.urandom(16).hex()
-    variant = "89ab"[int(digits[16], 16) & 3]
-    return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:]}"
-
-
-def event_id_of(event: _Event) -> str:
-    """The client's id when it sent one (its retries collapse), else a new one."""
-    return str(event.event_id) if event.event_id is not None else new_event_id()
