@@ -5,8 +5,10 @@ numbers()` builds them in C++ at millions per second and sends them through the
 ETL's own door (the ingest table and its materialized view), with the writer's
 insert settings. Every value is a hash of the event's number, so a load is
 reproducible. Shape: 200k users (one in ten sessions anonymous), sessions of 20
-events a few tens of seconds apart, 2000 pages, 5000 films, and a few percent of
-events sent twice (same event_id, a later received_at) as a client retry would.
+events a few tens of seconds apart (seven in ten carry a session_id), 2000
+pages, 5000 films (one playback per session), every event type of envelope v2,
+and a few percent of events sent twice (same event_id, a later received_at) as
+a client retry would.
 Event numbers run in time order, so one insert block lands in one or two
 monthly partitions.
 """
@@ -67,6 +69,14 @@ def insert_sql(
         + _pick(["films", "series", "person", "search", "home"], "h2")
         + ", '/', toString(h3 % 400))"
     )
+    qualities = ["240p", "360p", "480p", "720p", "1080p", "4k", "auto"]
+    playback = (
+        'concat(\',"video_id":"\', film, \'","playback_id":"pb-\', toString(session), '
+        '\'","position_s":\', toString(round(position_s, 1)), '
+        '\',"duration_s":\', toString(duration), \',"quality":"\', '
+        + _pick(qualities, "h4")
+        + ", '\"')"
+    )
     fields = {
         "click": (
             'concat(\',"element":"\', '
@@ -86,7 +96,14 @@ def insert_sql(
             + f', \'","page_url":"\', {pages}, \'"\')'
         ),
         "page_view": (
-            f'concat(\',"page_url":"\', {pages}, \'","referrer_url":"https://cinema.example/"\')'
+            f'concat(\',"page_url":"\', {pages}, \'","page_view_id":"pv-\', toString(n), '
+            '\'","referrer_url":"https://cinema.example/"\')'
+        ),
+        # Mostly about the page view just before it in the session.
+        "page_engagement": (
+            f'concat(\',"page_url":"\', {pages}, \'","page_view_id":"pv-\', '
+            'toString(n - 1), \'","engaged_ms":\', toString(h2 % 120000), '
+            "',\"max_scroll_pct\":', toString(h3 % 101))"
         ),
         "search_filter_use": (
             'concat(\',"filter_type":"\', '
@@ -95,11 +112,13 @@ def insert_sql(
         ),
         "quality_change": (
             'concat(\',"video_id":"\', film, \'","from_quality":"\', '
-            + _pick(["240p", "360p", "480p", "720p", "1080p", "4k", "auto"], "h4")
+            + _pick(qualities, "h4")
             + ', \'","to_quality":"\', '
-            + _pick(["240p", "360p", "480p", "720p", "1080p", "4k", "auto"], "h3")
+            + _pick(qualities, "h3")
             + ", '\",\"current_time\":', toString(h2 % duration), '')"
         ),
+        "video_start": playback,
+        "video_heartbeat": f"concat({playback}, ',\"played_ms\":10000')",
         "video_complete": (
             "concat(',\"video_id\":\"', film, '\",\"duration\":', toString(duration), '')"
         ),
@@ -108,17 +127,22 @@ def insert_sql(
     extra += ", '')"
     return f"""INSERT INTO {database}.events_ingest (envelope)
 SELECT concat(
-    '{{"schema_version":1,"event_id":"', event_id,
+    '{{"schema_version":2,"event_id":"', event_id,
     '","event_type":"', event_type,
     '","received_at":"', {_iso("received_at")},
-    '","timestamp":"', {_iso("event_time")},
+    '","timestamp":"', {_iso("event_time")}, '","event_time":"', {_iso("event_time")},
     '","user_id":', if(user_id = '', 'null', concat('"', user_id, '"')),
+    if(session_id = '', '', concat(',"session_id":"', session_id, '"')),
+    if(anonymous_id = '', '', concat(',"anonymous_id":"', anonymous_id, '"')),
     ',"country":"', country, '","device":"', device, '"',
     {extra}, '}}')
 FROM
 (
     SELECT
-        n, retry, event_type, user_id, country, device, film, duration, h2, h3, h4,
+        n, retry, event_type, user_id, country, device, film, duration, h2, h3, h4, session,
+        session_id, anonymous_id,
+        toFloat64(n % {SESSION_EVENTS}) * duration / {SESSION_EVENTS} * (hs % 100) / 100
+            AS position_s,
         toDateTime({shape.start_s} + intDiv(session * {span_s}, {sessions})
             + (n % {SESSION_EVENTS}) * 45 + h2 % 45, 'UTC') AS event_time,
         toDateTime(toUInt32(event_time) + h3 % 4 + retry * 7 + {resent_after_s}, 'UTC')
@@ -141,11 +165,18 @@ FROM
             if(hs % 10 = 0, '', concat('u', toString(intHash64(hs) % {USERS}))) AS user_id,
             {_pick(["RU", "KZ", "BY", "US", "DE", "FR", "GB", "AM", "GE", "UZ"], "hs")} AS country,
             {_pick(["mobile", "desktop", "tablet", "tv"], "intDiv(hs, 10)")} AS device,
-            multiIf(h1 % 100 < 40, 'page_view', h1 % 100 < 70, 'click',
-                    h1 % 100 < 82, 'search_filter_use', h1 % 100 < 90, 'quality_change',
-                    'video_complete') AS event_type,
-            concat('film-', toString(h4 % 5000)) AS film,
-            600 + intHash64(h4 % 5000) % 10200 AS duration,
+            multiIf(h1 % 100 < 30, 'page_view', h1 % 100 < 38, 'page_engagement',
+                    h1 % 100 < 60, 'click', h1 % 100 < 68, 'search_filter_use',
+                    h1 % 100 < 74, 'quality_change', h1 % 100 < 78, 'video_start',
+                    h1 % 100 < 96, 'video_heartbeat', 'video_complete') AS event_type,
+            if(hs % 10 < 7, concat('s-', toString(session)), '') AS session_id,
+            -- Most anonymous sessions carry an anonymous_id; some identified ones too,
+            -- drawn from the same ids: those visitors are stitched to a user.
+            if(user_id = '', if(intDiv(hs, 10) % 5 = 0, '', concat('a-', toString(intHash64(hs + 1) % 100000))),
+               if(hs % 7 = 0, concat('a-', toString(intHash64(hs + 1) % 100000)), ''))
+                AS anonymous_id,
+            concat('film-', toString(hs % 5000)) AS film,
+            600 + intHash64(hs % 5000) % 10200 AS duration,
             arrayJoin(if(intHash64(number * 11 + 5) % 100 < {RETRY_PERCENT}, [0, 1], [0])) AS retry
         FROM numbers({first}, {count})
     )

@@ -103,7 +103,7 @@ async def test_a_late_event_is_counted_at_once_and_its_day_rebuilt(
 async def test_every_view_equals_its_final_twin_on_generated_data(
     clickhouse: ModernClickHouse, db: str
 ) -> None:
-    shape = Shape(events=40_000, end_s=int(time.time()) - 1800, per_day=10_000)
+    shape = Shape(events=20_000, end_s=int(time.time()) - 1800, per_day=5_000)
     for resent_after_s in (0, 60):
         sql = insert_sql(db, shape, 0, shape.events, resent_after_s=resent_after_s)
         await AsyncSql(clickhouse).execute(sql, settings=SERVER_INSERT_SETTINGS)

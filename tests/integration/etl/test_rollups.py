@@ -185,7 +185,7 @@ async def test_an_erased_day_is_served_live_until_rebuilt(settings: Settings) ->
 async def test_every_view_equals_its_final_twin_on_generated_data(settings: Settings) -> None:
     db = settings.clickhouse.database
     # Four days up to half an hour ago: three closed (rollups), today live.
-    shape = Shape(events=40_000, end_s=int(time.time()) - 1800, per_day=10_000)
+    shape = Shape(events=20_000, end_s=int(time.time()) - 1800, per_day=5_000)
     async with ClickHouse(settings.clickhouse) as clickhouse:
         for resent_after_s in (0, 60):
             await clickhouse.execute(
