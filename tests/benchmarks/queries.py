@@ -61,6 +61,48 @@ QUERIES: list[tuple[str, str]] = [
         "ORDER BY completions DESC, video_id LIMIT 10",
     ),
     (
+        "engaged_time_on_page",
+        "SELECT method, sum(views) AS views, "
+        "round(sum(total_seconds) / sum(timed_views), 1) AS avg_seconds "
+        "FROM {db}.engaged_time_on_page{raw} GROUP BY method ORDER BY method",
+    ),
+    (
+        "sessions",
+        "SELECT source, sum(sessions) AS sessions, "
+        "round(sum(total_duration_s) / sum(sessions)) AS avg_duration_s, "
+        "round(sum(page_views) / sum(sessions), 2) AS pages_per_session, "
+        "round(sum(bounces) / sum(sessions), 3) AS bounce_rate "
+        "FROM {db}.sessions{raw} GROUP BY source ORDER BY source",
+    ),
+    (
+        "watch_time",
+        "SELECT video_id, round(sum(watch_seconds) / 3600, 1) AS hours_watched, "
+        "sum(starts) AS starts, sum(completions) AS completions, "
+        "round(sum(completions) / sum(starts), 3) AS completion_rate "
+        "FROM {db}.watch_time{raw} GROUP BY video_id ORDER BY hours_watched DESC, video_id LIMIT 5",
+    ),
+    (
+        "drop_off",
+        "SELECT pct, sum(playbacks) AS playbacks, round(sum(watching) / sum(playbacks), 3) AS share "
+        "FROM {db}.drop_off{raw} WHERE video_id = 'film-42' GROUP BY pct ORDER BY pct",
+    ),
+    (
+        "quality_per_hour",
+        "SELECT device, round(sum(hours_watched)) AS hours_watched, sum(upgrades) AS upgrades, "
+        "sum(downgrades) AS downgrades, "
+        "round(sum(switches) / sum(hours_watched), 2) AS switches_per_hour "
+        "FROM {db}.quality_per_hour{raw} GROUP BY device ORDER BY device",
+    ),
+    (
+        "identity",
+        "SELECT count() AS visitor_days, uniqExact(user_id) AS users, "
+        "sum(events) AS anonymous_events, sum(page_views) AS anonymous_page_views "
+        "FROM {db}.anonymous_activity{raw} ANY INNER JOIN ("
+        "SELECT anonymous_id, argMax(identified_as, concat(toString(linked_at), identified_as)) "
+        "AS user_id FROM {db}.identity_links{raw} GROUP BY anonymous_id) AS identified "
+        "USING anonymous_id",
+    ),
+    (
         "last_7_days",
         "SELECT day, sum(views) AS views FROM {db}.page_views{raw} "
         "WHERE day >= today() - 7 GROUP BY day ORDER BY day",

@@ -7,8 +7,10 @@ Each test checks that the rollup path really served (the day is in
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from clickstream.clickhouse.client import ClickHouse
@@ -203,3 +205,34 @@ async def test_every_view_equals_its_final_twin_on_generated_data(settings: Sett
     assert len({day for _, day in built}) >= 3
     assert served_clicks == distinct_clicks
     await assert_views_equal_raw(settings)
+
+
+DASHBOARDS = Path(__file__).resolve().parents[3] / "helm" / "clickstream" / "dashboards"
+
+
+def panel_sql(sql: str, database: str) -> str:
+    """A panel's query as Grafana's ClickHouse plugin sends it, over the last 30 days."""
+    return (
+        sql.replace("$__fromTime", "(now() - 30 * 86400)")
+        .replace("$__toTime", "now()")
+        .replace("clickstream.", f"{database}.")
+    )
+
+
+async def test_every_dashboard_panel_answers_on_the_real_stack(settings: Settings) -> None:
+    db = settings.clickhouse.database
+    shape = Shape(events=20_000, end_s=int(time.time()) - 1800, per_day=5_000)
+    async with ClickHouse(settings.clickhouse) as clickhouse:
+        await clickhouse.execute(
+            insert_sql(db, shape, 0, shape.events), settings=SERVER_INSERT_SETTINGS
+        )
+        await RollupJob(clickhouse, db).run_once()
+        panels = [
+            panel
+            for path in sorted(DASHBOARDS.glob("*.json"))
+            for panel in json.loads(path.read_text())["panels"]
+        ]
+        assert panels
+        for panel in panels:
+            rows = await clickhouse.execute(panel_sql(panel["targets"][0]["rawSql"], db))
+            assert rows, f"panel {panel['title']!r} answered nothing"
