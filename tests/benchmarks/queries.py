@@ -68,7 +68,7 @@ QUERIES: list[tuple[str, str]] = [
     ),
     (
         "sessions",
-        "SELECT source, sum(sessions) AS sessions, "
+        "SELECT source, sum(sessions) AS total_sessions, "
         "round(sum(total_duration_s) / sum(sessions)) AS avg_duration_s, "
         "round(sum(page_views) / sum(sessions), 2) AS pages_per_session, "
         "round(sum(bounces) / sum(sessions), 3) AS bounce_rate "
@@ -76,20 +76,20 @@ QUERIES: list[tuple[str, str]] = [
     ),
     (
         "watch_time",
-        "SELECT video_id, round(sum(watch_seconds) / 3600, 1) AS hours_watched, "
-        "sum(starts) AS starts, sum(completions) AS completions, "
+        "SELECT video_id, round(sum(watch_seconds) / 3600, 1) AS hours, "
+        "sum(starts) AS started, sum(completions) AS completed, "
         "round(sum(completions) / sum(starts), 3) AS completion_rate "
-        "FROM {db}.watch_time{raw} GROUP BY video_id ORDER BY hours_watched DESC, video_id LIMIT 5",
+        "FROM {db}.watch_time{raw} GROUP BY video_id ORDER BY hours DESC, video_id LIMIT 5",
     ),
     (
         "drop_off",
-        "SELECT pct, sum(playbacks) AS playbacks, round(sum(watching) / sum(playbacks), 3) AS share "
+        "SELECT pct, sum(playbacks) AS total, round(sum(watching) / sum(playbacks), 3) AS still_watching "
         "FROM {db}.drop_off{raw} WHERE video_id = 'film-42' GROUP BY pct ORDER BY pct",
     ),
     (
         "quality_per_hour",
-        "SELECT device, round(sum(hours_watched)) AS hours_watched, sum(upgrades) AS upgrades, "
-        "sum(downgrades) AS downgrades, "
+        "SELECT device, round(sum(hours_watched)) AS hours, sum(upgrades) AS up, "
+        "sum(downgrades) AS down, "
         "round(sum(switches) / sum(hours_watched), 2) AS switches_per_hour "
         "FROM {db}.quality_per_hour{raw} GROUP BY device ORDER BY device",
     ),
@@ -159,7 +159,9 @@ async def _timed(engine: Engine, sql: str, runs: int) -> float:
     return statistics.median(times)
 
 
-async def bench(kind: str, events: int, per_day: int, runs: int, chunk: int) -> None:
+async def bench(
+    kind: str, events: int, per_day: int, runs: int, chunk: int, *, show: bool = False
+) -> None:
     database = "bench_queries"
     engine, description = await _open(kind, database)
     # The newest events land half an hour ago: today is open, the days before closed.
@@ -181,6 +183,11 @@ async def bench(kind: str, events: int, per_day: int, runs: int, chunk: int) -> 
         raw = await _timed(engine, sql.format(db=database, raw="_raw"), runs)
         print(f"{name:<20} {rolled:>12.3f} {raw:>12.3f} {raw / rolled:>8.1f}x")
         print(f"RESULT query={name} rollup_p50_s={rolled:.4f} final_p50_s={raw:.4f}")
+    if show:  # the answers, for docs/analytics.md
+        for name, sql in QUERIES:
+            print(f"\n-- {name}\n{sql.format(db='clickstream', raw='')}")
+            for row in await engine.execute(sql.format(db=database, raw="")):
+                print("\t".join(str(value) for value in row))
 
 
 def main() -> None:
@@ -190,8 +197,11 @@ def main() -> None:
     parser.add_argument("--per-day", type=int, default=DEFAULT_PER_DAY, help="events per day")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--chunk", type=int, default=1_000_000, help="events per insert")
+    parser.add_argument("--show", action="store_true", help="print every query's answer too")
     args = parser.parse_args()
-    asyncio.run(bench(args.engine, args.events, args.per_day, args.runs, args.chunk))
+    asyncio.run(
+        bench(args.engine, args.events, args.per_day, args.runs, args.chunk, show=args.show)
+    )
 
 
 if __name__ == "__main__":

@@ -170,10 +170,12 @@ FROM
                     h1 % 100 < 74, 'quality_change', h1 % 100 < 78, 'video_start',
                     h1 % 100 < 96, 'video_heartbeat', 'video_complete') AS event_type,
             if(hs % 10 < 7, concat('s-', toString(session)), '') AS session_id,
-            -- Most anonymous sessions carry an anonymous_id; some identified ones too,
-            -- drawn from the same ids: those visitors are stitched to a user.
-            if(user_id = '', if(intDiv(hs, 10) % 5 = 0, '', concat('a-', toString(intHash64(hs + 1) % 100000))),
-               if(hs % 7 = 0, concat('a-', toString(intHash64(hs + 1) % 100000)), ''))
+            -- Most anonymous sessions carry an anonymous_id: that of the next session's
+            -- user, who identifies (an event with both ids) in a third of their sessions.
+            if(user_id = '',
+               if(intDiv(hs, 10) % 5 = 0, '',
+                  concat('a-', toString(intHash64(intHash64(session + 1)) % {USERS}))),
+               if(hs % 3 = 0, concat('a-', toString(intHash64(hs) % {USERS})), ''))
                 AS anonymous_id,
             concat('film-', toString(hs % 5000)) AS film,
             600 + intHash64(hs % 5000) % 10200 AS duration,

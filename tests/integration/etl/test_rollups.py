@@ -88,13 +88,13 @@ def comparable(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return [tuple("NaN" if value != value else value for value in row) for row in rows]
 
 
-async def assert_views_equal_raw(settings: Settings) -> None:
+async def assert_views_equal_raw(settings: Settings, *, every_view_has_rows: bool) -> None:
     db = settings.clickhouse.database
     for rollup in ROLLUPS:
         order = ", ".join(rollup.columns)
         served = await query(settings, f"SELECT {order} FROM {db}.{rollup.name} ORDER BY {order}")
         raw = await query(settings, f"SELECT {order} FROM {db}.{rollup.name}_raw ORDER BY {order}")
-        assert served, f"{rollup.name}: no rows"
+        assert served or not every_view_has_rows, f"{rollup.name}: no rows"
         assert comparable(served) == comparable(raw), rollup.name
 
 
@@ -124,7 +124,8 @@ async def test_retried_requests_count_once_in_every_rollup_backed_view(settings:
     assert everything <= await fresh_days(settings)
     for day in (BEFORE, YESTERDAY):
         assert await totals(settings, day) == expected(day_events(day))
-    await assert_views_equal_raw(settings)
+    # The hand-made days hold the five original types only: some views stay empty.
+    await assert_views_equal_raw(settings, every_view_has_rows=False)
     assert await rollup(settings) == [], "a fresh day is not rebuilt"
 
 
@@ -204,7 +205,7 @@ async def test_every_view_equals_its_final_twin_on_generated_data(settings: Sett
 
     assert len({day for _, day in built}) >= 3
     assert served_clicks == distinct_clicks
-    await assert_views_equal_raw(settings)
+    await assert_views_equal_raw(settings, every_view_has_rows=True)
 
 
 DASHBOARDS = Path(__file__).resolve().parents[3] / "helm" / "clickstream" / "dashboards"
