@@ -87,9 +87,7 @@ def test_a_retry_with_another_latency_gets_the_same_event_time() -> None:
 
 
 def test_a_skew_within_latency_is_no_correction() -> None:
-    request = single(
-        event("click", timestamp="2026-12-01T11:59:58Z"), sent_at="2026-12-01T11:59:58.5Z"
-    )
+    request = single(event("click", timestamp="2026-12-01T11:59:58Z"), sent_at="2026-12-01T11:59:58.5Z")
 
     (got,) = envelopes(request)
 
