@@ -93,7 +93,7 @@ test-hostile: venv
 lint: venv
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/ruff format --check src tests
-	$(VENV)/bin/mypy src
+	$(VENV)/bin/mypy src tests
 	$(VENV)/bin/lint-imports
 
 format: venv
@@ -101,7 +101,7 @@ format: venv
 	$(VENV)/bin/ruff check --fix src tests
 
 typecheck: venv
-	$(VENV)/bin/mypy src
+	$(VENV)/bin/mypy src tests
 
 # Benchmarks print numbers (RESULT lines); they need the stack: `make up`.
 bench-ingest: venv

@@ -2,11 +2,13 @@
 
 Core kinds are checked with kubernetes-validate (strict: unknown fields fail)
 for every Kubernetes version given; custom resources with the JSON Schemas in
-the shared catalog (<schemas>/catalog/<group>/<kind>_<version>.json). A kind
-neither knows is an error: kubernetes-validate's own file mode would let it
-pass silently.
+the shared catalog (<schemas>/catalog/<group>/<kind>_<version>.json), or with
+the openAPIV3Schema of a CRD found under a --crds folder (made strict the way
+the catalog is). A kind none knows is an error: kubernetes-validate's own file
+mode would let it pass silently.
 
-usage: validate.py --schemas DIR [--kube-version 1.30 ...] [--skaffold FILE] MANIFEST...
+usage: validate.py --schemas DIR [--crds DIR ...] [--kube-version 1.30 ...] [--skaffold FILE]
+                   MANIFEST...
 """
 
 from __future__ import annotations
@@ -50,8 +52,49 @@ def custom_resource_schema(catalog: Path, api_version: str, kind: str) -> Path |
     return path if path.exists() else None
 
 
+def strict(node: Any) -> Any:
+    """A CRD's structural schema as a JSON Schema that, like the catalog's, refuses
+    unknown fields where the CRD lists the fields and does not preserve unknown ones."""
+    if isinstance(node, list):
+        return [strict(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    result = {key: strict(value) for key, value in node.items()}
+    if result.pop("x-kubernetes-int-or-string", False):
+        result["anyOf"] = [{"type": "integer"}, {"type": "string"}]
+    if result.pop("nullable", False) and "type" in result:
+        result["type"] = [result["type"], "null"]
+    if (
+        "properties" in result
+        and "additionalProperties" not in result
+        and not result.get("x-kubernetes-preserve-unknown-fields")
+    ):
+        result["additionalProperties"] = False
+    return result
+
+
+def crd_schemas(folders: list[Path]) -> dict[tuple[str, str], dict[str, Any]]:
+    """(apiVersion, kind) -> JSON Schema, from every CRD in the folders."""
+    schemas = {}
+    for folder in folders:
+        if not folder.is_dir():
+            raise SystemExit(f"{folder}: no such folder of CRDs")
+        for path in sorted(folder.rglob("*.yaml")):
+            for crd in load_documents(path):
+                if crd.get("kind") != "CustomResourceDefinition":
+                    continue
+                group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+                for version in crd["spec"]["versions"]:
+                    schema = strict(version["schema"]["openAPIV3Schema"])
+                    schemas[(f"{group}/{version['name']}", kind)] = schema
+    return schemas
+
+
 def validate_manifest(
-    doc: dict[str, Any], catalog: Path, kube_versions: list[str]
+    doc: dict[str, Any],
+    catalog: Path,
+    crds: dict[tuple[str, str], dict[str, Any]],
+    kube_versions: list[str],
 ) -> tuple[str, list[str]]:
     """Returns what the object was checked against and the errors found."""
     api_version, kind = doc.get("apiVersion", ""), doc.get("kind", "")
@@ -59,6 +102,8 @@ def validate_manifest(
     if crd_schema is not None:
         schema = json.loads(crd_schema.read_text())
         return f"CRD schema {crd_schema.parent.name}/{crd_schema.name}", schema_errors(schema, doc)
+    if (api_version, kind) in crds:
+        return f"CRD {kind} {api_version}", schema_errors(crds[(api_version, kind)], doc)
     errors = []
     for version in kube_versions:
         try:
@@ -74,18 +119,20 @@ def validate_manifest(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--schemas", type=Path, required=True, help="the shared k8s-schemas dir")
+    parser.add_argument("--crds", type=Path, action="append", default=[], help="folder of CRDs")
     parser.add_argument("--kube-version", action="append", dest="kube_versions")
     parser.add_argument("--skaffold", type=Path, help="skaffold.yaml to check")
     parser.add_argument("manifests", nargs="*", type=Path)
     args = parser.parse_args(argv)
     kube_versions = args.kube_versions or ["1.30"]
     catalog = args.schemas / "catalog"
+    crds = crd_schemas(args.crds)
 
     failures = 0
     for path in args.manifests:
         counts: Counter[str] = Counter()
         for doc in load_documents(path):
-            checked_against, errors = validate_manifest(doc, catalog, kube_versions)
+            checked_against, errors = validate_manifest(doc, catalog, crds, kube_versions)
             name = f"{doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
             counts["CRD" if checked_against.startswith("CRD") else "core"] += 1
             for error in errors:
@@ -93,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             failures += bool(errors)
         print(
             f"{path}: {counts['core']} core objects (Kubernetes {', '.join(kube_versions)}), "
-            f"{counts['CRD']} custom resources (catalog) checked"
+            f"{counts['CRD']} custom resources (catalog or CRD) checked"
         )
 
     if args.skaffold:

@@ -74,6 +74,9 @@ class ApiSettings(_Section):
     # Requests waiting for a Kafka acknowledgement per worker; past it, 503.
     max_in_flight: int = Field(default=20_000, ge=1)
     cors_allow_origins: list[str] = []
+    # Public per-site tokens; when any is set, ingest without one gets 401
+    # (docs/privacy.md). Empty: off.
+    write_keys: list[str] = []
     # gunicorn: a worker silent this long is restarted; a request body must
     # arrive within keepalive/timeouts so a slow client cannot hold a worker.
     worker_timeout_s: int = Field(default=30, ge=1)

@@ -45,6 +45,10 @@ class UnsupportedMediaType(Rejected):
     """The Content-Type or Content-Encoding is not one the API reads."""
 
 
+class UnknownWriteKey(Rejected):
+    """Write keys are configured and the request names none of them."""
+
+
 class InvalidEvent(Rejected):
     """The body was read but does not match the event contract."""
 

@@ -15,12 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from clickstream_local.clickhouse_config import (
+    CLICKHOUSE_CONFIG,
+    CLICKHOUSE_USERS,
+    ETL_DATABASE_SUFFIX,
+    ETL_USER,
+)
 from clickstream_local.settings import LocalSettings, Topology
 
 Kind = Literal["zookeeper", "kafka", "clickhouse", "api", "etl"]
 
 ZOOKEEPER_CLASSPATH = "/usr/share/java/*:/usr/share/zookeeper/*:/etc/zookeeper/conf"
-CLICKHOUSE_USERS_XML = Path("/etc/clickhouse-server/users.xml")
 CLUSTER_NAME = "clickstream"
 
 
@@ -262,12 +267,11 @@ def _clickhouse(local: LocalSettings, topology: Topology) -> list[Component]:
         if topology == "cluster"
         else ""
     )
-    users_xml = CLICKHOUSE_USERS_XML.read_text() if CLICKHOUSE_USERS_XML.exists() else ""
     components = []
     for i, node in enumerate(nodes):
         workdir = _topology_dir(local, topology) / f"clickhouse-{i + 1}"
         config = workdir / "config.xml"
-        config_text = _CLICKHOUSE_CONFIG.format(
+        config_text = CLICKHOUSE_CONFIG.format(
             workdir=workdir,
             http_port=node.http_port,
             tcp_port=node.port,
@@ -289,7 +293,7 @@ def _clickhouse(local: LocalSettings, topology: Topology) -> list[Component]:
                 },
                 workdir=workdir,
                 argv=[_clickhouse_server(), f"--config-file={config}"],
-                files={config: config_text, workdir / "users.xml": users_xml},
+                files={config: config_text, workdir / "users.xml": CLICKHOUSE_USERS},
             )
         )
     return components
@@ -297,48 +301,6 @@ def _clickhouse(local: LocalSettings, topology: Topology) -> list[Component]:
 
 def _clickhouse_server() -> str:
     return shutil.which("clickhouse-server") or "/usr/sbin/clickhouse-server"
-
-
-# Derived from the Debian package's config.xml: our own paths and ports, no TLS
-# port, no include_from; caches sized for a 2-core, 24 GB machine running four.
-_CLICKHOUSE_CONFIG = """<?xml version="1.0"?>
-<yandex>
-  <logger>
-    <level>warning</level>
-    <log>{workdir}/server.log</log>
-    <errorlog>{workdir}/server.err.log</errorlog>
-    <size>100M</size>
-    <count>2</count>
-  </logger>
-  <http_port>{http_port}</http_port>
-  <tcp_port>{tcp_port}</tcp_port>
-  <interserver_http_port>{interserver_port}</interserver_http_port>
-  <interserver_http_host>127.0.0.1</interserver_http_host>
-  <listen_host>127.0.0.1</listen_host>
-  <max_connections>1024</max_connections>
-  <keep_alive_timeout>3</keep_alive_timeout>
-  <max_concurrent_queries>100</max_concurrent_queries>
-  <uncompressed_cache_size>67108864</uncompressed_cache_size>
-  <mark_cache_size>134217728</mark_cache_size>
-  <path>{workdir}/data/</path>
-  <tmp_path>{workdir}/data/tmp/</tmp_path>
-  <user_files_path>{workdir}/data/user_files/</user_files_path>
-  <format_schema_path>{workdir}/data/format_schemas/</format_schema_path>
-  <users_config>{workdir}/users.xml</users_config>
-  <default_profile>default</default_profile>
-  <default_database>default</default_database>
-  <timezone>UTC</timezone>
-  <mlock_executable>false</mlock_executable>
-  <max_table_size_to_drop>0</max_table_size_to_drop>
-  <max_partition_size_to_drop>0</max_partition_size_to_drop>
-  <remote_servers><{cluster}>{remote_servers}</{cluster}></remote_servers>
-  {zookeeper}
-  <macros><cluster>{cluster}</cluster><shard>{shard}</shard><replica>{replica}</replica></macros>
-  <builtin_dictionaries_reload_interval>3600</builtin_dictionaries_reload_interval>
-  <max_session_timeout>3600</max_session_timeout>
-  <default_session_timeout>60</default_session_timeout>
-</yandex>
-"""
 
 
 def _pipeline(
@@ -377,7 +339,13 @@ def _pipeline(
             ports={"metrics": local.etl_metrics_port},
             workdir=state / "etl",
             argv=[*cli, "etl"],
-            env={**env, "OTEL_SERVICE_NAME": "clickstream-etl"},
+            env={
+                **env,
+                "OTEL_SERVICE_NAME": "clickstream-etl",
+                # The writer inserts into `<database>.events_ingest`: here the door.
+                "CLICKSTREAM_CLICKHOUSE__USER": ETL_USER,
+                "CLICKSTREAM_CLICKHOUSE__DATABASE": f"clickstream{ETL_DATABASE_SUFFIX}",
+            },
         ),
     ]
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from clickstream_local.components import Component
 
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
 
 def read_pid(component: Component) -> int | None:
     try:
@@ -65,9 +67,15 @@ def start(component: Component, extra_env: dict[str, str] | None = None) -> int:
         return pid
     prepare(component)
     env = {**os.environ, **component.env, **(extra_env or {})}
-    pid = _spawn(component.argv, component.workdir, env, component.log_file)
-    stat = _stat(pid)
-    component.pid_file.write_text(f"{pid} {stat[19] if stat else 0}")
+    # A stop signal between the fork and the pid file would leave a process
+    # that `down` cannot find: it waits until the pid is on disk.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        pid = _spawn(component.argv, component.workdir, env, component.log_file)
+        stat = _stat(pid)
+        component.pid_file.write_text(f"{pid} {stat[19] if stat else 0}")
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     return pid
 
 
@@ -82,6 +90,8 @@ def _spawn(argv: list[str], cwd: Path, env: dict[str, str], log_file: Path) -> i
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
         try:
+            # The mask survives exec: unblock what `start` blocked.
+            signal.pthread_sigmask(signal.SIG_SETMASK, set())
             os.setsid()
             os.chdir(cwd)
             os.dup2(null_fd, 0)

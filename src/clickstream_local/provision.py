@@ -12,6 +12,7 @@ import subprocess
 import sys
 from importlib import resources
 from pathlib import Path
+from typing import TextIO
 
 DEBIAN_PACKAGES = ("clickhouse-server", "clickhouse-client", "zookeeper")
 CLICKHOUSE_BIN = Path("/usr/sbin/clickhouse-server")
@@ -24,7 +25,34 @@ class ProvisionError(RuntimeError):
 
 
 def say(message: str) -> None:
-    print(f"[local] {message}", file=sys.stderr, flush=True)
+    print_safely(f"[local] {message}", file=sys.stderr)
+
+
+def print_safely(text: str, *, file: TextIO | None = None) -> None:
+    """Print, unless the reader is gone: a dead pipe must not stop the supervisor.
+
+    With `make run 2>&1 | tee run.log`, Ctrl-C kills tee too, and the next
+    message would raise BrokenPipeError in the middle of stopping the stack.
+    Once a stream is broken it is pointed at /dev/null, so that neither later
+    messages nor the interpreter's flush at exit fail again.
+    """
+    stream = file or sys.stdout
+    try:
+        print(text, file=stream, flush=True)
+    except OSError:
+        _silence(stream)
+
+
+def _silence(stream: TextIO) -> None:
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError):
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, fd)
+    finally:
+        os.close(null)
 
 
 def _missing_debian_packages() -> list[str]:

@@ -11,8 +11,15 @@ from typing import Any
 
 from clickstream.config import Settings
 from clickstream_local import kafka_topics, probes, processes
+from clickstream_local.clickhouse_config import MIGRATOR_USER
 from clickstream_local.components import Component, StackPlan, plan
-from clickstream_local.provision import ProvisionError, kafka_libs_dir, provision, say
+from clickstream_local.provision import (
+    ProvisionError,
+    kafka_libs_dir,
+    print_safely,
+    provision,
+    say,
+)
 from clickstream_local.settings import LocalSettings, Topology
 
 START_ORDER = ("zookeeper", "kafka", "clickhouse", "api", "etl")
@@ -137,7 +144,12 @@ class Stack:
         }
 
     def service_settings(self) -> Settings:
-        """The settings a process of this pipeline uses against this stack."""
+        """The settings a process of this pipeline uses against this stack.
+
+        As the migrator, who owns the schema: what the stack migrates with and
+        what tests (each creating a database of its own) connect as. The ETL
+        runs as its own user (components._pipeline).
+        """
         return self.settings.model_copy(
             update={
                 "kafka": self.settings.kafka.model_copy(
@@ -147,6 +159,7 @@ class Stack:
                     update={
                         "host": "127.0.0.1",
                         "port": self.local.clickhouse_port,
+                        "user": MIGRATOR_USER,
                         "alt_hosts": ",".join(
                             f"127.0.0.1:{node.port}" for node in self.plan.clickhouse_nodes[1:]
                         ),
@@ -201,6 +214,25 @@ def find_stack(local: LocalSettings, *, settings: Settings | None = None) -> Sta
     return Stack(local, settings or Settings(), plan(local, topology, libs))
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class StopRequested(BaseException):
+    """A stop signal arrived: unwinds start-up or the foreground wait alike.
+
+    A BaseException, like KeyboardInterrupt, so no `except Exception` on the
+    way swallows it.
+    """
+
+
+def _raise_stop(signum: int, frame: object) -> None:
+    # Later signals are ignored (in `_stop`): a second Ctrl-C must not cut the
+    # orderly stop short, which is bounded anyway (SIGKILL after 30 s).
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    raise StopRequested(signal.Signals(signum).name)
+
+
 def up(local: LocalSettings, settings: Settings, topology: Topology | None, *, detach: bool) -> int:
     current = running_topology(local)
     if topology and current and current != topology:
@@ -210,30 +242,32 @@ def up(local: LocalSettings, settings: Settings, topology: Topology | None, *, d
                 f"the stack runs as {current!r}; `clickstream local down` first to switch to {topology!r}"
             )
     stack = open_stack(local, topology, settings=settings)
+    # Every component runs in a session of its own, out of reach of the
+    # terminal's signals: whatever ends this process must stop them first.
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in STOP_SIGNALS}
     try:
         stack.up()
-    except BaseException:
-        say("start-up failed; stopping what was started")
-        stack.down()
-        raise
-    _print_ready(stack)
-    if detach:
+        _print_ready(stack)
+        if detach:
+            return 0
+        while True:
+            time.sleep(3600)
+    except StopRequested as stop:
+        _stop(stack, f"{stop}: stopping the stack")
         return 0
-    stopping = False
-
-    def _request_stop(signum: int, frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, _request_stop)
-    signal.signal(signal.SIGTERM, _request_stop)
-    try:
-        while not stopping:
-            time.sleep(0.5)
+    except BaseException:
+        _stop(stack, "start-up failed; stopping what was started")
+        raise
     finally:
-        say("stopping the stack")
-        stack.down()
-    return 0
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _stop(stack: Stack, reason: str) -> None:
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    say(reason)
+    stack.down()
 
 
 def _print_ready(stack: Stack) -> None:
@@ -250,16 +284,14 @@ def _print_ready(stack: Stack) -> None:
             }
         }
     )
-    print(f"clickstream is ready ({stack.plan.topology}): API {stack.plan.api_url}", flush=True)
+    print_safely(f"clickstream is ready ({stack.plan.topology}): API {stack.plan.api_url}")
     if any(c.kind == "api" for c in stack.plan.components):
-        print(
+        print_safely(
             f"  curl -s -X POST {stack.plan.api_url}/api/v1/events "
-            f"-H 'Content-Type: application/json' -d '{seed}'",
-            flush=True,
+            f"-H 'Content-Type: application/json' -d '{seed}'"
         )
     node = stack.plan.clickhouse_nodes[0]
-    print(
+    print_safely(
         f"  clickhouse-client --port {node.port} -q "
-        "'SELECT event_type, count() FROM clickstream.events FINAL GROUP BY event_type'",
-        flush=True,
+        "'SELECT event_type, count() FROM clickstream.events FINAL GROUP BY event_type'"
     )

@@ -371,7 +371,14 @@ def test_clickhouse_users_share_the_pods_secret(profile: Rendering) -> None:
 
 def test_clickhouse_users_have_least_privilege(profile: Rendering) -> None:
     users = profile.get("ClickHouseInstallation")["spec"]["configuration"]["users"]
-    assert users["clickstream_etl/grants/query"] == ["GRANT SELECT, INSERT ON clickstream.*"]
+    assert users["clickstream_etl/grants/query"] == [
+        "GRANT INSERT ON clickstream.events_ingest",
+        "GRANT INSERT ON clickstream.events",
+        "GRANT INSERT ON clickstream.events_local",
+        "GRANT SELECT ON clickstream.events_ingest",
+        "GRANT SELECT ON clickstream_ingest.suppressed_ids",
+    ]
+    assert not any("clickstream.*" in grant for grant in users["clickstream_etl/grants/query"])
     assert users["clickstream_analyst/grants/query"] == ["GRANT SELECT ON clickstream.*"]
     assert users["clickstream_analyst/profile"] == "readonly"
     assert env(profile.get("Job"))["CLICKSTREAM_CLICKHOUSE__USER"] == "clickstream_migrator"

@@ -20,6 +20,7 @@ import pytest
 from clickstream.clickhouse.client import ClickHouse
 from clickstream.clickhouse.migrations import migrate
 from clickstream.config import Settings
+from clickstream.suppression import ingest_database
 from clickstream_local import kafka_topics
 from clickstream_local.settings import LocalSettings
 from clickstream_local.stack import Stack, find_stack
@@ -97,5 +98,7 @@ async def settings(base_settings: Settings, stack: Stack) -> AsyncIterator[Setti
         f"ON CLUSTER {settings.clickhouse.cluster}" if settings.clickhouse.replicated else ""
     )
     async with ClickHouse(base_settings.clickhouse) as clickhouse:
-        await clickhouse.execute(f"DROP DATABASE IF EXISTS {database} {on_cluster}")
+        # The ETL's door database (migration 0020) beside the test's own.
+        for name in (ingest_database(database), database):
+            await clickhouse.execute(f"DROP DATABASE IF EXISTS {name} {on_cluster}")
     await kafka_topics.delete_topics(base_settings.kafka.bootstrap_servers, [topic, dlq])

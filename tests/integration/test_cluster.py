@@ -47,7 +47,7 @@ async def test_rows_spread_over_both_shards_and_replicas_agree(
 
     async def replicas_agree() -> bool:
         rows = await per_node(cluster, settings, sql)
-        return rows[(1, 1)] == rows[(1, 2)] and rows[(2, 1)] == rows[(2, 2)]
+        return bool(rows[(1, 1)] == rows[(1, 2)] and rows[(2, 1)] == rows[(2, 2)])
 
     await wait_until(replicas_agree, timeout_s=60, what="replicas to agree")
     rows = await per_node(cluster, settings, sql)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from clickstream.envelope import SCHEMA_VERSION
 from tests.modern.engine import ModernClickHouse
 from tests.views_cases import DATA, VIEW_CASES, ViewCase
 
@@ -41,7 +42,7 @@ def test_the_envelope_columns_arrive_as_sent(clickhouse: ModernClickHouse, loade
             body["page_url"],
             body["country"],
             body["device"],
-            1,
+            SCHEMA_VERSION,
         )
     ]
 

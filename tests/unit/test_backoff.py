@@ -75,8 +75,8 @@ async def test_a_stop_wakes_the_sleep_and_gives_up() -> None:
     stop.set()
 
     with pytest.raises(GaveUp):
-        await asyncio.wait_for(retrying, timeout=1)
-    assert time.monotonic() - started < 0.5
+        await asyncio.wait_for(retrying, timeout=10)
+    assert time.monotonic() - started < 5.0  # far below the 30 s sleep, with room for a loaded CI
     assert failures == 1
 
 
@@ -94,9 +94,11 @@ async def test_a_grace_period_lets_retries_go_on_until_the_deadline() -> None:
     with pytest.raises(GaveUp):
         await Backoff(0.01, 0.01).retry(attempt, retry_on=(OSError,), stop=stop)
 
-    assert 0.09 <= time.monotonic() - started < 0.5
-    assert failures >= 5, "the wake on set() must not make every later sleep return at once"
-    assert failures <= 20
+    # Loose bounds: a loaded CI machine stretches sleeps; a hot loop (every
+    # sleep returning at once after set()) would make thousands of attempts.
+    assert 0.09 <= time.monotonic() - started < 5.0
+    assert failures >= 2
+    assert failures <= 100, "the wake on set() must not make every later sleep return at once"
 
 
 async def test_a_sleep_never_outlasts_the_deadline() -> None:
@@ -106,7 +108,7 @@ async def test_a_sleep_never_outlasts_the_deadline() -> None:
 
     await stop.sleep(30.0)
 
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 5.0  # far below the 30 s sleep, with room for a loaded CI
 
 
 def test_reset_lifts_the_signal_and_an_earlier_deadline_wins() -> None:

@@ -19,7 +19,7 @@ MIGRATIONS = load()
 EXTRACTED = re.compile(r"visitParam\w+\(envelope, '(\w+)'\)")
 ALIAS = re.compile(r"\bAS (\w+)\s*(?:,|$)", re.MULTILINE)
 TABLE_COLUMN = re.compile(r"^\s+(\w+) (\w+(?:\('UTC'\))?),?$", re.MULTILINE)
-ADDED_COLUMN = re.compile(r"ADD COLUMN IF NOT EXISTS (\w+) ([^,\n]+)")
+ADDED_COLUMN = re.compile(r"ADD COLUMN (\w+) ([^,\n]+)")
 
 
 def without_comments(sql: str) -> str:

@@ -16,6 +16,7 @@ from clickstream.api.openapi import document_ingest_routes
 from clickstream.api.routes import INGEST_ROUTES, health
 from clickstream.api.sdk import sdk_route
 from clickstream.api.state import ApiState
+from clickstream.api.write_keys import WriteKeys
 from clickstream.config import Settings
 from clickstream.errors import ClickstreamError
 from clickstream.producer import EventSink, KafkaSink
@@ -50,7 +51,7 @@ def create_app(settings: Settings, sink: EventSink | None = None) -> FastAPI:
             allow_origins=settings.api.cors_allow_origins,
             allow_credentials=False,
             allow_methods=["POST"],
-            allow_headers=["Content-Type", "Content-Encoding"],
+            allow_headers=["Content-Type", "Content-Encoding", "X-Clickstream-Key"],
         )
     app.add_exception_handler(ClickstreamError, error_response)
     app.router.routes.extend(INGEST_ROUTES)
@@ -77,7 +78,7 @@ def _lifespan(
                 on_flush=metrics.produce_seconds.observe,
             )
             await own_sink.start()
-        app.state.api = ApiState(settings, active, metrics)
+        app.state.api = ApiState(settings, active, metrics, WriteKeys(settings.api.write_keys))
         # The User-Agent parser builds its matchers on first use (~0.8 s): pay
         # that here, not in a worker's first request.
         useragent.client_of("Mozilla/5.0")

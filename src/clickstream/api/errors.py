@@ -20,6 +20,7 @@ from clickstream.errors import (
     InvalidEvent,
     Rejected,
     Unavailable,
+    UnknownWriteKey,
     UnsupportedMediaType,
 )
 
@@ -32,6 +33,7 @@ class ErrorResponse:
 
 ERROR_RESPONSES: dict[type[Exception], ErrorResponse] = {
     BrokenBody: ErrorResponse(400, "Broken body (invalid gzip, Content-Length, disconnect)"),
+    UnknownWriteKey: ErrorResponse(401, "No known write key (only when write keys are configured)"),
     BodyTimeout: ErrorResponse(408, "The body did not arrive within the read deadline"),
     BodyTooLarge: ErrorResponse(413, "Body larger than the limit (also after decompression)"),
     UnsupportedMediaType: ErrorResponse(415, "Unsupported Content-Type or Content-Encoding"),

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from clickstream import events
 from clickstream.api.body import check_media_type, read_body
 from clickstream.api.state import ApiState, api_state
-from clickstream.errors import ErrorList, InvalidEvent
+from clickstream.errors import ErrorList, InvalidEvent, UnknownWriteKey
 
 SINGLE_PATH = "/api/v1/events"
 BATCH_PATH = "/api/v1/events/batch"
@@ -44,8 +44,23 @@ def json_response(
 # benchmark that says otherwise. openapi.py puts them in the OpenAPI document.
 
 
-async def post_event(request: Request) -> Response:
+def _admitted(request: Request) -> ApiState:
     state = api_state(request)
+    if not state.write_keys.allows(request.headers, request.query_params):
+        raise UnknownWriteKey(
+            [
+                {
+                    "type": "write_key",
+                    "loc": ["header", "x-clickstream-key"],
+                    "msg": "a known write key is required",
+                }
+            ]
+        )
+    return state
+
+
+async def post_event(request: Request) -> Response:
+    state = _admitted(request)
     parsed = _parse(events.single_request, await _body(request, state))
     records = _records(request, state, parsed)
     await _produce(state, records)
@@ -53,7 +68,7 @@ async def post_event(request: Request) -> Response:
 
 
 async def post_batch(request: Request) -> Response:
-    state = api_state(request)
+    state = _admitted(request)
     parsed = _parse(events.batch_request, await _body(request, state))
     records = _records(request, state, parsed)
     await _produce(state, records)

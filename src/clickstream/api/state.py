@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
 from clickstream.api.metrics import ApiMetrics
+from clickstream.api.write_keys import WriteKeys
 from clickstream.config import Settings
 from clickstream.producer import EventSink
 
@@ -16,6 +17,7 @@ class ApiState:
     settings: Settings
     sink: EventSink
     metrics: ApiMetrics
+    write_keys: WriteKeys = field(default_factory=lambda: WriteKeys(()))
 
 
 def api_state(request: Request) -> ApiState:

@@ -17,10 +17,15 @@ from dataclasses import dataclass
 from importlib import resources
 from string import Template
 
-from clickstream.clickhouse.client import ClickHouse
+from clickstream.clickhouse.client import ClickHouse, ClickHouseError, error_code
 from clickstream.config import ClickHouseSettings
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+# "Table X isn't replicated, but shard #N is replicated according to its
+# cluster definition": ClickHouse 18.16 refuses an ALTER ... ON CLUSTER of a
+# table that is not replicated itself (the Distributed `events`) on a cluster
+# whose shards use internal replication.
+NOT_REPLICATED_ON_CLUSTER = 371
 # Replicated tables need a ZooKeeper path unique per shard and table; the
 # {shard}/{replica} macros come from each server's config (or the operator).
 _REPLICATED = "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/${database}/events_local', '{replica}')"
@@ -39,12 +44,14 @@ class Migration:
     name: str
     template: str
 
-    def render(self, settings: ClickHouseSettings, database: str) -> str:
+    def render(
+        self, settings: ClickHouseSettings, database: str, *, on_cluster: bool = True
+    ) -> str:
         replicated = settings.replicated
         params = {
             "database": database,
             "cluster": settings.cluster,
-            "on_cluster": f"ON CLUSTER {settings.cluster}" if replicated else "",
+            "on_cluster": f"ON CLUSTER {settings.cluster}" if replicated and on_cluster else "",
             "replacing_engine": (
                 Template(_REPLICATED).substitute(database=database)
                 if replicated
@@ -102,10 +109,55 @@ async def migrate(settings: ClickHouseSettings, database: str | None = None) -> 
         for migration in migrations:
             if migration.version in done:
                 continue
-            await clickhouse.execute(migration.render(settings, database))
+            try:
+                await _apply(clickhouse, migration.render(settings, database))
+            except ClickHouseError as error:
+                refusal = error_code(error)
+                if refusal is None or refusal[0] != NOT_REPLICATED_ON_CLUSTER:
+                    raise
+                # The same statement on every node in turn, each its own.
+                local = migration.render(settings, database, on_cluster=False)
+                for node in await _cluster_nodes(clickhouse, settings):
+                    async with ClickHouse(node) as each:
+                        await _apply(each, local)
             await clickhouse.execute(
                 f"INSERT INTO {database}.schema_migrations (version, name) VALUES",
                 [(migration.version, migration.name)],
             )
             applied.append(f"{migration.version:04d}_{migration.name}")
     return applied
+
+
+async def _cluster_nodes(
+    clickhouse: ClickHouse, settings: ClickHouseSettings
+) -> list[ClickHouseSettings]:
+    """Connection settings for every node of the cluster, as the cluster defines them."""
+    rows = await clickhouse.execute(
+        "SELECT host_address, port FROM system.clusters "
+        f"WHERE cluster = '{settings.cluster}' ORDER BY shard_num, replica_num"
+    )
+    return [
+        settings.model_copy(update={"host": str(host), "port": int(port), "alt_hosts": ""})
+        for host, port in rows
+    ]
+
+
+def adds_columns(sql: str) -> bool:
+    """An `ALTER TABLE ... ADD COLUMN` statement (its leading comments aside)."""
+    code = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+    return code.lstrip().upper().startswith("ALTER TABLE") and "ADD COLUMN" in code.upper()
+
+
+async def _apply(clickhouse: ClickHouse, sql: str) -> None:
+    """Run one statement; an ADD COLUMN that already ran counts as done.
+
+    ClickHouse 18.16 has no `ADD COLUMN IF NOT EXISTS`, so column additions are
+    written plainly and made idempotent here: a run interrupted after the ALTER
+    but before its record re-runs it and finds the columns there.
+    """
+    try:
+        await clickhouse.execute(sql)
+    except ClickHouseError as error:
+        refusal = error_code(error)
+        if not (adds_columns(sql) and refusal is not None and "already exists" in refusal[1]):
+            raise

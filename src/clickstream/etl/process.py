@@ -13,6 +13,7 @@ from clickstream.config import Settings
 from clickstream.etl.clients import KafkaClients
 from clickstream.etl.runner import Etl
 from clickstream.kafka import kafka_client_options
+from clickstream.suppression import Suppression, SuppressionRefresher
 
 
 def kafka_clients(settings: Settings) -> KafkaClients:
@@ -42,6 +43,7 @@ def build_etl(settings: Settings) -> Etl:
         settings,
         kafka=lambda: kafka_clients(settings),
         writer=ClickHouseWriter(settings.clickhouse),
+        suppression=SuppressionRefresher(settings.clickhouse, Suppression()),
     )
 
 

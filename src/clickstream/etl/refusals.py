@@ -22,6 +22,11 @@ UNKNOWN_ERROR_ATTEMPTS = 5
 TOO_MANY_PARTS = 252
 TRANSIENT_CODES = frozenset(
     {
+        # A full disk: ClickHouse 18.16 reports the failed part write as
+        # CANNOT_WRITE_TO_FILE_DESCRIPTOR (errno 28), later versions refuse the
+        # reservation first. Never the rows' fault: retried until space is freed.
+        75,  # CANNOT_WRITE_TO_FILE_DESCRIPTOR
+        243,  # NOT_ENOUGH_SPACE
         159,  # TIMEOUT_EXCEEDED
         202,  # TOO_MANY_SIMULTANEOUS_QUERIES
         209,  # SOCKET_TIMEOUT

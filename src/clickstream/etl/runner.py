@@ -34,6 +34,7 @@ from clickstream.etl.loader import Loader
 from clickstream.etl.metrics import EtlMetrics, StatusServer
 from clickstream.etl.state import EtlState
 from clickstream.etl.transform import to_row
+from clickstream.suppression import SuppressionRefresher
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,11 @@ class Etl:
         writer: RowWriter,
         metrics: EtlMetrics | None = None,
         clock: Callable[[], float] = time.monotonic,
+        suppression: SuppressionRefresher | None = None,
     ) -> None:
         self.settings = settings
+        # Erased people's ids (clickstream erase): their records are skipped.
+        self._suppression = suppression
         self.metrics = metrics = metrics or EtlMetrics()
         self.state = EtlState(metrics, clock)
         self._kafka = kafka
@@ -97,11 +101,28 @@ class Etl:
         )
         await status.start(self.settings.etl.metrics_host, self.settings.etl.metrics_port)
         try:
-            if await self._connect():
+            if await self._load_suppression() and await self._connect():
                 await self._consume()
         finally:
             await self._shutdown()
             await status.stop()
+
+    async def _load_suppression(self) -> bool:
+        """The suppression list, before any record is read; False if stopped first."""
+        refresher = self._suppression
+        if refresher is None:
+            return True
+
+        def failed(error: BaseException, failures: int) -> None:
+            log.warning("suppression list not readable yet: %r", error)
+
+        try:
+            await self._backoff.retry(
+                refresher.start, retry_on=ClickHouseError, stop=self.state.stop, on_error=failed
+            )
+        except GaveUp:
+            return False
+        return True
 
     async def _connect(self) -> bool:
         """Start the Kafka clients, retrying with the shared backoff; False if stopped first."""
@@ -164,6 +185,8 @@ class Etl:
                 await self._wait_for_writer()
             await _quietly(clients.consumer.stop())
             await _quietly(clients.dead_letters.stop())
+        if self._suppression is not None:
+            await self._suppression.stop()
         await self._writer.close()
 
     # -- the loop ---------------------------------------------------------------
@@ -171,6 +194,7 @@ class Etl:
     async def _consume(self) -> None:
         assert self._clients is not None and self._dead_letters is not None
         consumer, dead_letters = self._clients.consumer, self._dead_letters
+        suppressed = None if self._suppression is None else self._suppression.suppression.suppressed
         while not self.state.stopping:
             batch = self._batch
             room = max(1, batch.max_rows - len(batch.rows))
@@ -190,6 +214,9 @@ class Etl:
                     last = messages[-1].offset
                     dead: set[int] = set()
                     for message in messages:
+                        if suppressed is not None and suppressed(message.value):
+                            dead.add(message.offset)
+                            continue
                         try:
                             row, newest = to_row(message.value)
                         except PoisonRecord as poison:

@@ -7,12 +7,14 @@ import os
 import signal
 import subprocess
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaProducer
 
 from clickstream.config import Settings
+from clickstream.etl.runner import Etl
 from clickstream.events import EXAMPLES
 from clickstream_local.stack import Stack
 from tests.integration.pipeline import (
@@ -126,9 +128,9 @@ async def test_clickhouse_outage_loses_nothing(settings: Settings, stack: Stack)
     await assert_exactly_once(settings, set(first) | set(during))
 
 
-def _retried(etl: object) -> object:
+def _retried(etl: Etl) -> Callable[[], Awaitable[bool]]:
     async def check() -> bool:
-        return bool(etl.metrics.insert_retries._value.get() > 0)  # type: ignore[attr-defined]
+        return bool(etl.metrics.insert_retries._value.get() > 0)
 
     return check
 

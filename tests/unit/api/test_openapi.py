@@ -1,7 +1,8 @@
 """/openapi.json is the document main served before the API was split into modules.
 
 openapi_main.json was captured from main at 610e527 (`GET /openapi.json`) and
-again when envelope v2 added sent_at, the identity fields and three event types;
+again when envelope v2 added sent_at, the identity fields and three event types,
+and when write keys added the 401;
 if the contract changes on purpose, capture it again and say so in the commit.
 """
 

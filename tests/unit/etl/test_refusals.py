@@ -25,6 +25,8 @@ from .fakes import server_error
         server_error("All connection tries failed", 279),
         server_error("Memory limit (total) exceeded", 241),
         server_error("Too many parts (3000). Merges are processing significantly slower", 252),
+        server_error("Cannot write to file primary.idx, errno: 28, No space left on device", 75),
+        server_error("Cannot reserve 1.00 MiB, not enough space", 243),
     ],
     ids=repr,
 )

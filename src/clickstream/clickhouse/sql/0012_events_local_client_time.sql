@@ -3,5 +3,5 @@
 -- now holds the time corrected by sent_at. No defaults: an ETL retry must send
 -- a byte-identical block. Rows stored before this read 1970-01-01 in both.
 ALTER TABLE ${database}.events_local ${on_cluster}
-    ADD COLUMN IF NOT EXISTS client_timestamp DateTime('UTC'),
-    ADD COLUMN IF NOT EXISTS sent_at DateTime('UTC')
+    ADD COLUMN client_timestamp DateTime('UTC'),
+    ADD COLUMN sent_at DateTime('UTC')
