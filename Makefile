@@ -15,7 +15,8 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 
 .PHONY: help venv system-deps run up up-cluster down status test test-unit test-integration \
-        test-cluster test-hostile test-modern test-browser lint format typecheck bench bench-ingest bench-etl chaos chaos-quick ci clean
+        test-cluster test-hostile test-modern test-browser lint format typecheck bench bench-ingest \
+        bench-etl bench-queries chaos chaos-quick ci clean
 
 help:
 	@echo "make run      set up everything, run the stack and pipeline in the foreground"
@@ -112,6 +113,10 @@ bench-ingest: venv
 
 bench-etl: venv
 	$(VENV)/bin/python -m tests.benchmarks.etl
+
+# Analyst queries, rollups vs events FINAL: make bench-queries ARGS="--engine chdb --events 100000000"
+bench-queries: venv
+	nice $(VENV)/bin/python -m tests.benchmarks.queries $(ARGS)
 
 # On the cluster topology; brings its own stack up and down.
 bench: venv

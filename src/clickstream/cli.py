@@ -1,4 +1,4 @@
-"""`clickstream api | etl | migrate`, plus installed plugins: builds Settings once and dispatches.
+"""`clickstream api | etl | migrate | rollup`, plus installed plugins: builds Settings once and dispatches.
 
 Further sub-commands come from the `clickstream.commands` entry-point group:
 the repository's development stack registers `clickstream local` there. The
@@ -90,6 +90,12 @@ def _parser() -> argparse.ArgumentParser:
     replay = commands.add_parser("replay", help="reload a time range of Kafka into ClickHouse")
     replay.add_argument("--from", dest="start", type=_time, required=True, help="ISO 8601")
     replay.add_argument("--to", dest="end", type=_time, help="ISO 8601; default: now")
+    rollup = commands.add_parser("rollup", help="rebuild the analyst rollups of closed days")
+    rollup.add_argument("--once", action="store_true", help="one pass, then exit")
+    rollup.add_argument("--interval-s", type=float, default=60.0, help="seconds between passes")
+    rollup.add_argument(
+        "--backfill", action="store_true", help="first count days stored before the rollups existed"
+    )
     for entry_point in entry_points(group=COMMANDS_GROUP):
         plugin = _load(entry_point)
         sub = commands.add_parser(entry_point.name, help=plugin.help)
@@ -119,6 +125,17 @@ def main(argv: list[str] | None = None) -> int:
         return _privacy(settings, args)
     if args.command in ("dlq", "replay"):
         return _replay(settings, args)
+    if args.command == "rollup":
+        from clickstream.clickhouse import rollups
+
+        return asyncio.run(
+            rollups.run(
+                settings.clickhouse,
+                interval_s=args.interval_s,
+                once=args.once,
+                backfill=args.backfill,
+            )
+        )
     plugin: Command = args.plugin
     return plugin.run(settings, args)
 

@@ -3,7 +3,10 @@
 `sql/NNNN_name.sql` files beside this module are templates (`string.Template`):
 `${database}`, `${cluster}`, `${on_cluster}` and `${replacing_engine}` are
 filled from the settings, so the same files serve one node (`single`) and the
-sharded, replicated cluster. Every statement is idempotent (`IF NOT EXISTS`);
+sharded, replicated cluster. A file creating table T may also use
+`${sharded_aggregating_engine}` (one copy per shard, like events_local) and
+`${global_merge_engine}` (small tables every node holds whole: rollups and
+their bookkeeping), whose ZooKeeper paths end in T. Every statement is idempotent (`IF NOT EXISTS`);
 what ran is recorded in `<database>.schema_migrations` on the node we talk to.
 """
 
@@ -26,6 +29,13 @@ NOT_REPLICATED_ON_CLUSTER = 371
 # Replicated tables need a ZooKeeper path unique per shard and table; the
 # {shard}/{replica} macros come from each server's config (or the operator).
 _REPLICATED = "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/${database}/events_local', '{replica}')"
+# Replica names (`s1r2`) are unique across the cluster, so a path without
+# {shard} makes every node a replica of one table.
+_SHARDED_AGGREGATING = (
+    "ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/${database}/${table}', '{replica}')"
+)
+_GLOBAL_MERGE = "ReplicatedMergeTree('/clickhouse/tables/global/${database}/${table}', '{replica}')"
+_CREATED_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS \$\{database\}\.(\w+)")
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,17 @@ class Migration:
                 else "ReplacingMergeTree()"
             ),
         }
+        created = _CREATED_TABLE.search(self.template)
+        if created:
+            names = {"database": database, "table": created.group(1)}
+            params["sharded_aggregating_engine"] = (
+                Template(_SHARDED_AGGREGATING).substitute(names)
+                if replicated
+                else "AggregatingMergeTree()"
+            )
+            params["global_merge_engine"] = (
+                Template(_GLOBAL_MERGE).substitute(names) if replicated else "MergeTree()"
+            )
         return Template(self.template).substitute(params).strip()
 
 

@@ -1,0 +1,15 @@
+-- page_views per day, as the rollup job computed it from events FINAL under build_id.
+-- Final numbers, not -State columns: every question here is per day, so a day's
+-- distinct users never need merging with another day's.
+CREATE TABLE IF NOT EXISTS ${database}.rollup_page_views ${on_cluster}
+(
+    build_id UInt64,
+    day Date,
+    page_url String,
+    views UInt64,
+    users UInt64,
+    anonymous_views UInt64
+)
+ENGINE = ${global_merge_engine}
+PARTITION BY toYYYYMM(day)
+ORDER BY (day, build_id, page_url)

@@ -1,0 +1,208 @@
+"""`make bench-queries`: the analyst queries, rollup-backed vs `events FINAL`, in one run.
+
+Loads N synthetic events (tests/benchmarks/synthetic.py) through `events_ingest`
+into a fresh database, runs the rollup job once, then times every query of
+docs/analytics.md (p50 of --runs) against the rollup-backed view and against its
+`*_raw` twin, which computes the same answer from the whole history through
+FINAL. `--engine server` uses the running local stack (`make up`, or the
+CLICKSTREAM_LOCAL__* ports of your own); `--engine chdb` runs modern ClickHouse
+in-process (`make test-modern` installs chdb-core), in .cache/bench-chdb.
+
+    python -m tests.benchmarks.queries [--events 10000000] [--engine server|chdb]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import statistics
+import time
+from pathlib import Path
+from typing import Any, Protocol
+
+from clickstream.clickhouse.rollups import RollupJob
+from tests.benchmarks.synthetic import DEFAULT_PER_DAY, SERVER_INSERT_SETTINGS, Shape, insert_sql
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# (name, query): `{db}` is the database, `{raw}` is '' (rollup-backed) or '_raw'.
+QUERIES: list[tuple[str, str]] = [
+    (
+        "clicks_by_element",
+        "SELECT element, sum(clicks) AS clicks, sum(anonymous_clicks) AS anonymous_clicks "
+        "FROM {db}.clicks_by_element{raw} GROUP BY element ORDER BY clicks DESC LIMIT 10",
+    ),
+    (
+        "page_views",
+        "SELECT page_url, sum(views) AS views, sum(anonymous_views) AS anonymous_views "
+        "FROM {db}.page_views{raw} GROUP BY page_url ORDER BY views DESC, page_url LIMIT 10",
+    ),
+    (
+        "time_on_page",
+        "SELECT page_url, sum(views) AS views, "
+        "round(sum(total_seconds) / sum(timed_views), 1) AS avg_seconds "
+        "FROM {db}.time_on_page{raw} GROUP BY page_url ORDER BY views DESC, page_url LIMIT 10",
+    ),
+    (
+        "search_filters",
+        "SELECT filter_type, sum(uses) AS uses, max(users) AS top_value_users "
+        "FROM {db}.search_filters{raw} GROUP BY filter_type ORDER BY uses DESC",
+    ),
+    (
+        "quality_changes",
+        "SELECT device, direction, sum(changes) AS changes "
+        "FROM {db}.quality_changes{raw} GROUP BY device, direction ORDER BY device, direction",
+    ),
+    (
+        "videos_completed",
+        "SELECT video_id, sum(completions) AS completions, sum(users) AS viewer_days "
+        "FROM {db}.videos_completed{raw} GROUP BY video_id "
+        "ORDER BY completions DESC, video_id LIMIT 10",
+    ),
+    (
+        "engaged_time_on_page",
+        "SELECT method, sum(views) AS views, "
+        "round(sum(total_seconds) / sum(timed_views), 1) AS avg_seconds "
+        "FROM {db}.engaged_time_on_page{raw} GROUP BY method ORDER BY method",
+    ),
+    (
+        "sessions",
+        "SELECT source, sum(sessions) AS total_sessions, "
+        "round(sum(total_duration_s) / sum(sessions)) AS avg_duration_s, "
+        "round(sum(page_views) / sum(sessions), 2) AS pages_per_session, "
+        "round(sum(bounces) / sum(sessions), 3) AS bounce_rate "
+        "FROM {db}.sessions{raw} GROUP BY source ORDER BY source",
+    ),
+    (
+        "watch_time",
+        "SELECT video_id, round(sum(watch_seconds) / 3600, 1) AS hours, "
+        "sum(starts) AS started, sum(completions) AS completed, "
+        "round(sum(completions) / sum(starts), 3) AS completion_rate "
+        "FROM {db}.watch_time{raw} GROUP BY video_id ORDER BY hours DESC, video_id LIMIT 5",
+    ),
+    (
+        "drop_off",
+        "SELECT pct, sum(playbacks) AS total, round(sum(watching) / sum(playbacks), 3) AS still_watching "
+        "FROM {db}.drop_off{raw} WHERE video_id = 'film-42' GROUP BY pct ORDER BY pct",
+    ),
+    (
+        "quality_per_hour",
+        "SELECT device, round(sum(hours_watched)) AS hours, sum(upgrades) AS up, "
+        "sum(downgrades) AS down, "
+        "round(sum(switches) / sum(hours_watched), 2) AS switches_per_hour "
+        "FROM {db}.quality_per_hour{raw} GROUP BY device ORDER BY device",
+    ),
+    (
+        "identity",
+        "SELECT count() AS visitor_days, uniqExact(user_id) AS users, "
+        "sum(events) AS anonymous_events, sum(page_views) AS anonymous_page_views "
+        "FROM {db}.anonymous_activity{raw} ANY INNER JOIN ("
+        "SELECT anonymous_id, argMax(identified_as, concat(toString(linked_at), identified_as)) "
+        "AS user_id FROM {db}.identity_links{raw} GROUP BY anonymous_id) AS identified "
+        "USING anonymous_id",
+    ),
+    (
+        "last_7_days",
+        "SELECT day, sum(views) AS views FROM {db}.page_views{raw} "
+        "WHERE day >= today() - 7 GROUP BY day ORDER BY day",
+    ),
+]
+
+
+class Engine(Protocol):
+    async def execute(
+        self, query: str, *, settings: dict[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]: ...
+
+
+async def _open(kind: str, database: str) -> tuple[Engine, str]:
+    """A fresh `database` on the engine, migrated; returns it and a description."""
+    if kind == "chdb":
+        from clickstream.clickhouse.migrations import load
+        from clickstream.config import ClickHouseSettings
+        from tests.modern.engine import ModernClickHouse
+        from tests.modern.sql import AsyncSql
+
+        folder = ROOT / ".cache" / "bench-chdb"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        single = ClickHouseSettings()
+        chdb = ModernClickHouse(folder, cluster=single.cluster)
+        for migration in load():
+            chdb.execute(migration.render(single, database))
+        ((version,),) = chdb.execute("SELECT version()")
+        return AsyncSql(chdb), f"chDB {version} (in-process)"
+    from clickstream.clickhouse.client import ClickHouse
+    from clickstream.clickhouse.migrations import migrate
+    from tests.benchmarks.harness import running_stack
+
+    # A million-event insert on two shared cores can take minutes.
+    settings = (
+        running_stack()
+        .service_settings()
+        .clickhouse.model_copy(update={"send_receive_timeout_s": 3600.0})
+    )
+    server = ClickHouse(settings)
+    await server.execute(f"DROP DATABASE IF EXISTS {database}")
+    await migrate(settings, database=database)
+    ((version,),) = await server.execute("SELECT version()")
+    return server, f"ClickHouse {version} (local stack, single)"
+
+
+async def _timed(engine: Engine, sql: str, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        await engine.execute(sql)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+async def bench(
+    kind: str, events: int, per_day: int, runs: int, chunk: int, *, show: bool = False
+) -> None:
+    database = "bench_queries"
+    engine, description = await _open(kind, database)
+    # The newest events land half an hour ago: today is open, the days before closed.
+    shape = Shape(events=events, end_s=int(time.time()) - 1800, per_day=per_day)
+    print(f"{description}: {events:,} events over {shape.days} days")
+    start = time.perf_counter()
+    for first in range(0, events, chunk):
+        sql = insert_sql(database, shape, first, min(chunk, events - first))
+        await engine.execute(sql, settings={**SERVER_INSERT_SETTINGS, "max_block_size": chunk})
+    load_s = time.perf_counter() - start
+    ((stored,),) = await engine.execute(f"SELECT count() FROM {database}.events")
+    print(f"RESULT load_s={load_s:.1f} rows_stored={int(stored)} ({events / load_s:,.0f} events/s)")
+    start = time.perf_counter()
+    built = await RollupJob(engine, database).run_once()
+    print(f"RESULT rollup_s={time.perf_counter() - start:.1f} builds={len(built)}")
+    print(f"\n{'query':<20} {'rollup p50 s':>12} {'FINAL p50 s':>12} {'speed-up':>9}")
+    for name, sql in QUERIES:
+        rolled = await _timed(engine, sql.format(db=database, raw=""), runs)
+        raw = await _timed(engine, sql.format(db=database, raw="_raw"), runs)
+        print(f"{name:<20} {rolled:>12.3f} {raw:>12.3f} {raw / rolled:>8.1f}x")
+        print(f"RESULT query={name} rollup_p50_s={rolled:.4f} final_p50_s={raw:.4f}")
+    if show:  # the answers, for docs/analytics.md
+        for name, sql in QUERIES:
+            print(f"\n-- {name}\n{sql.format(db='clickstream', raw='')}")
+            for row in await engine.execute(sql.format(db=database, raw="")):
+                print("\t".join(str(value) for value in row))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--engine", choices=["server", "chdb"], default="server")
+    parser.add_argument("--per-day", type=int, default=DEFAULT_PER_DAY, help="events per day")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--chunk", type=int, default=1_000_000, help="events per insert")
+    parser.add_argument("--show", action="store_true", help="print every query's answer too")
+    args = parser.parse_args()
+    asyncio.run(
+        bench(args.engine, args.events, args.per_day, args.runs, args.chunk, show=args.show)
+    )
+
+
+if __name__ == "__main__":
+    main()
