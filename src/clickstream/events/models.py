@@ -30,12 +30,14 @@ def _whole_number(value: Any) -> Any:
     return value
 
 
-Seconds = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=10_000_000)]
+# Field before the validator: so the JSON Schema says minimum/maximum (after it,
+# pydantic can only emit its own ge/le keys, which schema tools ignore).
+Seconds = Annotated[int, Field(ge=0, le=10_000_000), BeforeValidator(_whole_number)]
 # A position or length in a video, fractions allowed; the bound is Seconds'.
 VideoSeconds = Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)]
-EngagedMs = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=86_400_000)]
-PlayedMs = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=3_600_000)]
-Percent = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=100)]
+EngagedMs = Annotated[int, Field(ge=0, le=86_400_000), BeforeValidator(_whole_number)]
+PlayedMs = Annotated[int, Field(ge=0, le=3_600_000), BeforeValidator(_whole_number)]
+Percent = Annotated[int, Field(ge=0, le=100), BeforeValidator(_whole_number)]
 
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2100, 1, 1, tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 openapi_main.json was captured from main at 610e527 (`GET /openapi.json`) and
 again when envelope v2 added sent_at, the identity fields and three event types,
-and when write keys added the 401;
+and when write keys added the 401 and integer bounds became JSON Schema minimum/maximum;
 if the contract changes on purpose, capture it again and say so in the commit.
 """
 
