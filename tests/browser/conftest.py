@@ -146,7 +146,10 @@ class Warehouse:
 @pytest.fixture
 async def warehouse(stack: Stack) -> AsyncIterator[Warehouse]:
     base = f"http://127.0.0.1:{stack.local.clickhouse_http_port}"
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+    # No kept-alive connections: ClickHouse closes an idle one after 3 s
+    # (keep_alive_timeout), and a poll after a longer pause read a closed socket.
+    limits = httpx.Limits(max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
         yield Warehouse(client)
 
 
