@@ -56,7 +56,7 @@ IMAGE_TEST_KAFKA ?= 127.0.0.1:9092
 $(HELM):
 	GOBIN=$(abspath $(dir $(HELM))) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 
-k8s-check: k8s-lint k8s-validate k8s-manifests-check k8s-chart-test k8s-rules-check k8s-server-check
+k8s-check: venv k8s-lint k8s-validate k8s-manifests-check k8s-chart-test k8s-rules-check k8s-server-check
 
 # Each tool is kept when present at the pinned version, so this takes a second
 # once built; the first build takes ~15 min on two shared cores.
