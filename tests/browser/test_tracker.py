@@ -44,9 +44,15 @@ SOME_EVENTS = """() => {
 }"""
 
 
-def assert_stored_once(stored: Stored, visit: Visit) -> None:
+def assert_stored_once(stored: Stored, visit: Visit, *, after_503: bool = False) -> None:
     assert stored.ids == sorted(visit.created), "stored ids differ from the ones the page made"
-    assert stored.raw_count == len(visit.created), "duplicate rows before merges"
+    if after_503:
+        # A 503 says "not acknowledged in time", not "not written": the
+        # producer may still deliver the first try once Kafka is back, so the
+        # retry can be a second raw row. FINAL (checked above) shows it once.
+        assert stored.raw_count >= len(visit.created)
+    else:
+        assert stored.raw_count == len(visit.created), "duplicate rows before merges"
 
 
 def parse_client_time(text: str) -> datetime:
@@ -223,7 +229,7 @@ async def test_a_503_phase_is_retried_with_the_same_ids_and_stored_once(
     accepted = [i for batch in visit.batches if batch.status == 200 for i in batch.ids]
     assert made_in_outage <= refused
     assert sorted(accepted) == sorted(visit.created), "each event accepted exactly once, same ids"
-    assert_stored_once(stored, visit)
+    assert_stored_once(stored, visit, after_503=True)
 
 
 async def test_a_reload_keeps_the_queue(
