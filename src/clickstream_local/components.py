@@ -25,6 +25,11 @@ from clickstream_local.settings import LocalSettings, Topology
 
 Kind = Literal["zookeeper", "kafka", "clickhouse", "api", "etl"]
 
+# On one small machine the brokers and ClickHouse servers (up to seven) compete
+# with the API for the cores; in production they have machines of their own. A
+# lower priority keeps the API answering while they restart or load metadata
+# (nice execs, so the pid stays the server's).
+_BACKGROUND = ("nice", "-n", "5")
 ZOOKEEPER_CLASSPATH = "/usr/share/java/*:/usr/share/zookeeper/*:/etc/zookeeper/conf"
 CLUSTER_NAME = "clickstream"
 
@@ -162,7 +167,7 @@ def _kafka(local: LocalSettings, topology: Topology, libs: Path) -> list[Compone
                 kind="kafka",
                 ports={"kafka": ports[i], "controller": controller_ports[i]},
                 workdir=workdir,
-                argv=[*java, "kafka.Kafka", str(props)],
+                argv=[*_BACKGROUND, *java, "kafka.Kafka", str(props)],
                 files={
                     props: "".join(f"{k}={v}\n" for k, v in properties.items()),
                     log4j: _KAFKA_LOG4J,
@@ -292,7 +297,7 @@ def _clickhouse(local: LocalSettings, topology: Topology) -> list[Component]:
                     "interserver": node.interserver_port,
                 },
                 workdir=workdir,
-                argv=[_clickhouse_server(), f"--config-file={config}"],
+                argv=[*_BACKGROUND, _clickhouse_server(), f"--config-file={config}"],
                 files={config: config_text, workdir / "users.xml": CLICKHOUSE_USERS},
             )
         )
