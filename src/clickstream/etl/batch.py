@@ -16,6 +16,8 @@ class Batch:
     rows: list[bytes] = field(default_factory=list)
     # The Kafka record of each row, so a row ClickHouse refuses can be dead-lettered.
     sources: list[Any] = field(default_factory=list)
+    # The month partition of each row (YYYYMM), to cut blocks of few partitions.
+    months: list[int] = field(default_factory=list)
     # Highest offset consumed per partition, rows and dead letters alike.
     offsets: dict[TopicPartition, int] = field(default_factory=dict)
     # Lowest, so an abandoned batch can be read again from where it began.
@@ -32,18 +34,20 @@ class Batch:
         last_offset: int,
         rows: list[bytes],
         sources: list[Any],
+        months: list[int],
         newest_received_at: datetime | None,
         now: float,
     ) -> None:
         """Offsets first..last of one partition, done; `rows` are the loadable ones.
 
-        `sources[i]` is the Kafka record of `rows[i]`. The offsets without a
+        `sources[i]` is the Kafka record of `rows[i]`, `months[i]` its month. The offsets without a
         row were dead-lettered: they are committed with the batch all the same.
         """
         if self.opened_at is None:
             self.opened_at = now
         self.rows += rows
         self.sources += sources
+        self.months += months
         if newest_received_at is not None:
             self.newest_received_at = newest_received_at
         self.first_offsets.setdefault(tp, first_offset)

@@ -133,7 +133,9 @@ class Loader:
             if not batch.rows:
                 await self._insert(batch.rows)
             else:
-                for rows, sources in blocks(batch.rows, batch.sources, self._max_months):
+                for rows, sources in blocks(
+                    batch.rows, batch.sources, batch.months, self._max_months
+                ):
                     await self._store(rows, sources)
         except GaveUp:
             return False

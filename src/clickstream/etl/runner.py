@@ -210,6 +210,7 @@ class Etl:
                 for tp, messages in fetched.items():
                     # The hottest loop of the ETL: keep it to one call per record.
                     rows: list[bytes] = []
+                    months: list[int] = []
                     newest = None
                     last = messages[-1].offset
                     dead: set[int] = set()
@@ -218,7 +219,7 @@ class Etl:
                             dead.add(message.offset)
                             continue
                         try:
-                            row, newest = to_row(message.value)
+                            row, newest, month = to_row(message.value)
                         except PoisonRecord as poison:
                             try:
                                 await dead_letters.send(message, poison.reason, poison.kind)
@@ -231,13 +232,16 @@ class Etl:
                             dead.add(message.offset)
                             continue
                         rows.append(row)
+                        months.append(month)
                     if last >= messages[0].offset:
                         sources = (
                             messages
                             if len(rows) == len(messages)
                             else _kept(messages, dead, len(rows))
                         )
-                        batch.extend(tp, messages[0].offset, last, rows, sources, newest, now)
+                        batch.extend(
+                            tp, messages[0].offset, last, rows, sources, months, newest, now
+                        )
                     self.metrics.records_consumed.inc(len(messages))
                 if batch.due(now):
                     await self._hand_off()

@@ -71,8 +71,10 @@ def to_record(
     }
     if sent_at is not None:
         envelope["sent_at"] = sent_at
+    # A field not given is left out rather than written as null: the view and
+    # the ETL read both the same way, and most events give few of the fields.
     for name, value in event.__dict__.items():
-        if name not in _NOT_FIELDS:
+        if value is not None and name not in _NOT_FIELDS:
             envelope[name] = value
     if client is not None:
         envelope["browser"] = client.browser

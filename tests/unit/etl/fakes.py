@@ -20,6 +20,8 @@ from aiokafka.errors import KafkaConnectionError
 from asynch.errors import ServerException
 
 from clickstream import events
+from clickstream.errors import PoisonRecord
+from clickstream.etl.transform import to_row
 
 TOPIC = "events"
 P0 = TopicPartition(TOPIC, 0)
@@ -42,6 +44,14 @@ def envelope(**fields: Any) -> bytes:
     body = {**events.EXAMPLES["click"], **fields}
     parsed = events.single_request.validate_json(orjson.dumps({"event": body})).event
     return events.to_record(parsed, event_id=uuid.uuid4(), received_at=RECEIVED_AT).value
+
+
+def month_of(row: bytes) -> int:
+    """The month the runner would record for `row` (0 for one it would not load)."""
+    try:
+        return to_row(row)[2]
+    except PoisonRecord:
+        return 0
 
 
 def server_error(message: str, code: int) -> BaseException:

@@ -28,12 +28,13 @@ def test_new_batch_is_empty_and_not_due() -> None:
 def test_extend_keeps_rows_in_order_and_the_last_receipt_time() -> None:
     batch = Batch(max_rows=10, max_wait_s=1.0)
 
-    batch.extend(P0, 5, 6, [b"a", b"b"], ["A", "B"], T1, now=10.0)
-    batch.extend(P1, 7, 7, [b"c"], ["C"], T2, now=10.5)
-    batch.extend(P0, 7, 7, [b"d"], ["D"], None, now=11.0)
+    batch.extend(P0, 5, 6, [b"a", b"b"], ["A", "B"], [202410, 202411], T1, now=10.0)
+    batch.extend(P1, 7, 7, [b"c"], ["C"], [202410], T2, now=10.5)
+    batch.extend(P0, 7, 7, [b"d"], ["D"], [202409], None, now=11.0)
 
     assert batch.rows == [b"a", b"b", b"c", b"d"]
     assert batch.sources == ["A", "B", "C", "D"], "each row keeps its Kafka record"
+    assert batch.months == [202410, 202411, 202410, 202409], "and its month"
     assert batch.newest_received_at == T2, "a chunk without rows keeps the last receipt time"
     assert batch.opened_at == 10.0
     assert not batch.empty
@@ -42,9 +43,9 @@ def test_extend_keeps_rows_in_order_and_the_last_receipt_time() -> None:
 def test_extend_remembers_where_each_partition_began_and_commits_past_its_end() -> None:
     batch = Batch(max_rows=100, max_wait_s=1.0)
 
-    batch.extend(P0, 5, 6, [b"a", b"b"], [], T1, now=0.0)
-    batch.extend(P1, 41, 42, [b"c"], [], T1, now=0.0)  # offset 42 was dead-lettered
-    batch.extend(P0, 7, 9, [b"d"], [], T1, now=0.0)
+    batch.extend(P0, 5, 6, [b"a", b"b"], [], [202410, 202410], T1, now=0.0)
+    batch.extend(P1, 41, 42, [b"c"], [], [202410], T1, now=0.0)  # offset 42 was dead-lettered
+    batch.extend(P0, 7, 9, [b"d"], [], [202410], T1, now=0.0)
 
     assert batch.first_offsets == {P0: 5, P1: 41}
     assert batch.commit_offsets() == {P0: 10, P1: 43}
@@ -53,7 +54,7 @@ def test_extend_remembers_where_each_partition_began_and_commits_past_its_end() 
 def test_offsets_without_rows_open_the_batch_and_are_committed() -> None:
     batch = Batch(max_rows=1, max_wait_s=2.0)
 
-    batch.extend(P0, 9, 9, [], [], None, now=10.0)
+    batch.extend(P0, 9, 9, [], [], [], None, now=10.0)
 
     assert batch.rows == []
     assert not batch.empty
@@ -67,7 +68,7 @@ def test_offsets_without_rows_open_the_batch_and_are_committed() -> None:
 @pytest.mark.parametrize(("rows", "due"), [(1, False), (2, False), (3, True), (4, True)])
 def test_due_by_rows(rows: int, due: bool) -> None:
     batch = Batch(max_rows=3, max_wait_s=60.0)
-    batch.extend(P0, 0, rows - 1, [b"row"] * rows, [None] * rows, T1, now=10.0)
+    batch.extend(P0, 0, rows - 1, [b"row"] * rows, [None] * rows, [202410] * rows, T1, now=10.0)
 
     assert batch.due(now=10.0) is due
 
@@ -77,8 +78,8 @@ def test_due_by_rows(rows: int, due: bool) -> None:
 )
 def test_due_by_time_since_the_first_record(now: float, due: bool) -> None:
     batch = Batch(max_rows=100, max_wait_s=2.0)
-    batch.extend(P0, 0, 0, [b"row"], [], T1, now=10.0)
-    batch.extend(P0, 1, 1, [b"row"], [], T1, now=11.5)
+    batch.extend(P0, 0, 0, [b"row"], [], [202410], T1, now=10.0)
+    batch.extend(P0, 1, 1, [b"row"], [], [202410], T1, now=11.5)
 
     assert batch.due(now=now) is due
 
@@ -86,14 +87,14 @@ def test_due_by_time_since_the_first_record(now: float, due: bool) -> None:
 @pytest.mark.parametrize(("now", "wait"), [(10.0, 2.0), (10.5, 1.5), (12.0, 0.0), (20.0, 0.0)])
 def test_wait_s_counts_down_from_the_first_record(now: float, wait: float) -> None:
     batch = Batch(max_rows=100, max_wait_s=2.0)
-    batch.extend(P0, 0, 0, [b"row"], [], T1, now=10.0)
+    batch.extend(P0, 0, 0, [b"row"], [], [202410], T1, now=10.0)
 
     assert batch.wait_s(now=now) == pytest.approx(wait)
 
 
 def test_successor_is_empty_with_the_same_limits() -> None:
     batch = Batch(max_rows=7, max_wait_s=3.0)
-    batch.extend(P0, 0, 0, [b"row"], [], T1, now=1.0)
+    batch.extend(P0, 0, 0, [b"row"], [], [202410], T1, now=1.0)
 
     successor = batch.successor()
 

@@ -27,6 +27,7 @@ from .fakes import (
     FakeWriter,
     Log,
     envelope,
+    month_of,
 )
 
 
@@ -36,7 +37,16 @@ def sources(rows: Sequence[bytes]) -> list[FakeRecord]:
 
 def batch_of(*rows: bytes) -> Batch:
     batch = Batch(max_rows=100, max_wait_s=1.0)
-    batch.extend(P0, 0, len(rows) - 1, list(rows), sources(rows), RECEIVED_AT, now=0.0)
+    batch.extend(
+        P0,
+        0,
+        len(rows) - 1,
+        list(rows),
+        sources(rows),
+        [month_of(r) for r in rows],
+        RECEIVED_AT,
+        now=0.0,
+    )
     return batch
 
 

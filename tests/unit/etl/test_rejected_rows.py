@@ -6,9 +6,7 @@ from collections.abc import Callable
 
 import orjson
 
-from clickstream.etl.months import month_key
-
-from .fakes import P0, POISON, Log, envelope, server_error, until
+from .fakes import P0, POISON, Log, envelope, month_of, server_error, until
 from .test_loader import batch_of, loader_for
 from .test_runner import Pipeline, settings
 
@@ -126,7 +124,7 @@ async def test_no_block_spans_more_months_than_allowed() -> None:
 
     assert await load.load(batch_of(*rows))
 
-    assert [len({month_key(row) for row in block}) for block in writer.attempts] == [2, 2]
+    assert [len({month_of(row) for row in block}) for block in writer.attempts] == [2, 2]
     assert sorted(writer.stored) == sorted(rows)
     assert consumer.commits == [{P0: 7}]
 

@@ -50,7 +50,7 @@ DROP = object()
 def test_valid_envelope_is_the_row_itself_with_its_receipt_time(body: dict[str, Any]) -> None:
     value = envelope(body)
 
-    row, received_at = to_row(value)
+    row, received_at, _ = to_row(value)
 
     assert row == value
     assert received_at == RECEIVED_AT
@@ -112,7 +112,7 @@ def test_unhashable_event_type_is_poison_not_a_crash(event_type: Any) -> None:
 
 def test_received_at_without_a_zone_is_poison_or_made_aware() -> None:
     try:
-        _, received_at = to_row(changed(received_at="2024-10-03T14:30:01"))
+        _, received_at, _ = to_row(changed(received_at="2024-10-03T14:30:01"))
     except PoisonRecord:
         return
     assert received_at.utcoffset() is not None
@@ -164,7 +164,7 @@ V1 = orjson.dumps(
 
 
 def test_version_1_envelopes_still_in_kafka_are_loaded() -> None:
-    assert to_row(V1) == (V1, RECEIVED_AT)
+    assert to_row(V1) == (V1, RECEIVED_AT, 202410)
 
 
 def test_version_2_needs_the_event_time_version_1_does_not_have() -> None:
