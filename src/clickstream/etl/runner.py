@@ -25,15 +25,14 @@ from clickstream.backoff import Backoff, GaveUp
 from clickstream.clickhouse.client import ClickHouseError
 from clickstream.clickhouse.writer import RowWriter
 from clickstream.config import Settings
-from clickstream.errors import PoisonRecord
 from clickstream.etl.batch import Batch
 from clickstream.etl.clients import KafkaClients
 from clickstream.etl.dead_letters import DeadLetters
+from clickstream.etl.intake import take
 from clickstream.etl.links import producer_links
 from clickstream.etl.loader import Loader
 from clickstream.etl.metrics import EtlMetrics, StatusServer
 from clickstream.etl.state import EtlState
-from clickstream.etl.transform import to_row
 from clickstream.suppression import SuppressionRefresher
 
 log = logging.getLogger(__name__)
@@ -208,39 +207,19 @@ class Etl:
                 if self._tracer is not None:
                     batch.links += producer_links(fetched)
                 for tp, messages in fetched.items():
-                    # The hottest loop of the ETL: keep it to one call per record.
-                    rows: list[bytes] = []
-                    months: list[int] = []
-                    newest = None
-                    last = messages[-1].offset
-                    dead: set[int] = set()
-                    for message in messages:
-                        if suppressed is not None and suppressed(message.value):
-                            dead.add(message.offset)
-                            continue
-                        try:
-                            row, newest, month = to_row(message.value)
-                        except PoisonRecord as poison:
-                            try:
-                                await dead_letters.send(message, poison.reason, poison.kind)
-                            except GaveUp:
-                                # Not in the dead-letter topic: read it (and what
-                                # follows) again rather than commit past it.
-                                last = message.offset - 1
-                                self._seek(tp, message.offset)
-                                break
-                            dead.add(message.offset)
-                            continue
-                        rows.append(row)
-                        months.append(month)
-                    if last >= messages[0].offset:
-                        sources = (
-                            messages
-                            if len(rows) == len(messages)
-                            else _kept(messages, dead, len(rows))
-                        )
+                    chunk = await take(messages, dead_letters, suppressed)
+                    if chunk.reread_from is not None:
+                        self._seek(tp, chunk.reread_from)
+                    if chunk.last >= messages[0].offset:
                         batch.extend(
-                            tp, messages[0].offset, last, rows, sources, months, newest, now
+                            tp,
+                            messages[0].offset,
+                            chunk.last,
+                            chunk.rows,
+                            chunk.sources,
+                            chunk.months,
+                            chunk.newest_received_at,
+                            now,
                         )
                     self.metrics.records_consumed.inc(len(messages))
                 if batch.due(now):
@@ -341,11 +320,6 @@ class Etl:
         """Read `tp` again from `offset`, if it is still ours (else its next owner will)."""
         if self._clients is not None and tp in self._clients.consumer.assignment():
             self._clients.consumer.seek(tp, offset)
-
-
-def _kept(messages: list[Any], dead: set[int], count: int) -> list[Any]:
-    """The records that became rows (the first `count` not dead-lettered)."""
-    return [message for message in messages if message.offset not in dead][:count]
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
