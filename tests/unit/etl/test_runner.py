@@ -26,6 +26,7 @@ from .fakes import (
     FakeWriter,
     Log,
     envelope,
+    month_of,
     until,
 )
 
@@ -97,6 +98,19 @@ async def test_offsets_are_committed_only_after_clickhouse_accepted_the_rows() -
     assert pipeline.writer.stored == values
     assert index(pipeline.log, "write") < index(pipeline.log, "commit")
     assert all(block == values for block in pipeline.writer.attempts), "retries are identical"
+
+
+async def test_a_batch_of_many_months_goes_in_blocks_of_few() -> None:
+    pipeline = Pipeline()
+    months = ["2024-01", "2024-02", "2024-03", "2024-01"]
+    values = [envelope(timestamp=f"{month}-15T10:00:00Z") for month in months]
+    pipeline.consumer.append(P0, *values)
+
+    async with pipeline.running(settings(max_partitions_per_insert=2)):
+        await until(lambda: pipeline.consumer.committed == {P0: 4})
+
+    assert [len({month_of(row) for row in block}) for block in pipeline.writer.attempts] == [2, 1]
+    assert sorted(pipeline.writer.stored) == sorted(values)
 
 
 async def test_dead_letters_go_out_before_the_commit_that_passes_them() -> None:
