@@ -9,6 +9,7 @@ settings, loads both with wrk, and prints the ratio. `measure` is reused by
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from dataclasses import dataclass
 
@@ -51,7 +52,10 @@ def measure(
     """wrk against the no-op ceiling, then the real API: single events and batches of 100."""
     topic = new_topic(stack, "bench.ingest", partitions=6)
     single = orjson.dumps({"event": EXAMPLES["click"]})
-    batch = orjson.dumps({"events": [EXAMPLES[k] for k in sorted(EXAMPLES)] * 20})
+    # Exactly BATCH_EVENTS events (batch_eps counts that many per request),
+    # the example types in turn.
+    kinds = itertools.islice(itertools.cycle(sorted(EXAMPLES)), BATCH_EVENTS)
+    batch = orjson.dumps({"events": [EXAMPLES[kind] for kind in kinds]})
     common = {"CLICKSTREAM_API__WORKERS": str(workers), "CLICKSTREAM_API__HOST": "127.0.0.1"}
     api_env = {
         **common,
