@@ -21,6 +21,7 @@ from clickstream_local.clickhouse_config import (
     ETL_DATABASE_SUFFIX,
     ETL_USER,
 )
+from clickstream_local.kafka_config import KAFKA_LOG4J, broker_properties
 from clickstream_local.settings import LocalSettings, Topology
 
 Kind = Literal["zookeeper", "kafka", "clickhouse", "api", "etl"]
@@ -115,8 +116,6 @@ def _kafka(local: LocalSettings, topology: Topology, libs: Path) -> list[Compone
     controller_ports = [port + 100 for port in ports]
     voters = ",".join(f"{i + 1}@127.0.0.1:{controller_ports[i]}" for i in range(count))
     cluster_id = _cluster_id(state)
-    replication = min(count, 3)
-    min_isr = min(count, 2)
     classpath = f"{libs.resolve()}/*"
     components = []
     for i in range(count):
@@ -134,33 +133,15 @@ def _kafka(local: LocalSettings, topology: Topology, libs: Path) -> list[Compone
             "-cp",
             classpath,
         ]
-        properties = {
-            "process.roles": "broker,controller",
-            "node.id": str(i + 1),
-            "controller.quorum.voters": voters,
-            "listeners": f"PLAINTEXT://127.0.0.1:{ports[i]},CONTROLLER://127.0.0.1:{controller_ports[i]}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{ports[i]}",
-            "controller.listener.names": "CONTROLLER",
-            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-            "inter.broker.listener.name": "PLAINTEXT",
-            "log.dirs": str(workdir / "data"),
-            "num.partitions": str(local.partitions),
-            "default.replication.factor": str(replication),
-            "min.insync.replicas": str(min_isr),
-            "offsets.topic.replication.factor": str(replication),
-            "offsets.topic.num.partitions": "10",
-            "transaction.state.log.replication.factor": str(replication),
-            "transaction.state.log.min.isr": str(min_isr),
-            "share.coordinator.state.topic.replication.factor": str(replication),
-            "share.coordinator.state.topic.min.isr": str(min_isr),
-            "unclean.leader.election.enable": "false",
-            "auto.create.topics.enable": "false",
-            "group.initial.rebalance.delay.ms": "0",
-            "num.network.threads": "2",
-            "num.io.threads": "2",
-            "log.retention.hours": "168",
-            "log.segment.bytes": str(256 * 1024 * 1024),
-        }
+        properties = broker_properties(
+            node_id=i + 1,
+            port=ports[i],
+            controller_port=controller_ports[i],
+            voters=voters,
+            data_dir=workdir / "data",
+            partitions=local.partitions,
+            brokers=count,
+        )
         components.append(
             Component(
                 name=f"kafka-{i + 1}",
@@ -170,7 +151,7 @@ def _kafka(local: LocalSettings, topology: Topology, libs: Path) -> list[Compone
                 argv=[*_BACKGROUND, *java, "kafka.Kafka", str(props)],
                 files={
                     props: "".join(f"{k}={v}\n" for k, v in properties.items()),
-                    log4j: _KAFKA_LOG4J,
+                    log4j: KAFKA_LOG4J,
                 },
                 init=[
                     [
@@ -187,23 +168,6 @@ def _kafka(local: LocalSettings, topology: Topology, libs: Path) -> list[Compone
             )
         )
     return components
-
-
-_KAFKA_LOG4J = """\
-status = warn
-appender.out.type = Console
-appender.out.name = STDOUT
-appender.out.layout.type = PatternLayout
-appender.out.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = INFO
-rootLogger.appenderRef.out.ref = STDOUT
-logger.kafka.name = kafka
-logger.kafka.level = WARN
-logger.apache.name = org.apache.kafka
-logger.apache.level = WARN
-logger.state.name = state.change.logger
-logger.state.level = WARN
-"""
 
 
 def _zookeeper(local: LocalSettings) -> Component:

@@ -1,0 +1,64 @@
+"""A local Kafka broker's configuration (KRaft, broker and controller in one process)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def broker_properties(
+    *,
+    node_id: int,
+    port: int,
+    controller_port: int,
+    voters: str,
+    data_dir: Path,
+    partitions: int,
+    brokers: int,
+) -> dict[str, str]:
+    """server.properties of broker `node_id` of `brokers`, as keys and values."""
+    replication = min(brokers, 3)
+    min_isr = min(brokers, 2)
+    return {
+        "process.roles": "broker,controller",
+        "node.id": str(node_id),
+        "controller.quorum.voters": voters,
+        "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
+        "controller.listener.names": "CONTROLLER",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "log.dirs": str(data_dir),
+        "num.partitions": str(partitions),
+        "default.replication.factor": str(replication),
+        "min.insync.replicas": str(min_isr),
+        "offsets.topic.replication.factor": str(replication),
+        "offsets.topic.num.partitions": "10",
+        "transaction.state.log.replication.factor": str(replication),
+        "transaction.state.log.min.isr": str(min_isr),
+        "share.coordinator.state.topic.replication.factor": str(replication),
+        "share.coordinator.state.topic.min.isr": str(min_isr),
+        "unclean.leader.election.enable": "false",
+        "auto.create.topics.enable": "false",
+        "group.initial.rebalance.delay.ms": "0",
+        "num.network.threads": "2",
+        "num.io.threads": "2",
+        "log.retention.hours": "168",
+        "log.segment.bytes": str(256 * 1024 * 1024),
+    }
+
+
+KAFKA_LOG4J = """\
+status = warn
+appender.out.type = Console
+appender.out.name = STDOUT
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.out.ref = STDOUT
+logger.kafka.name = kafka
+logger.kafka.level = WARN
+logger.apache.name = org.apache.kafka
+logger.apache.level = WARN
+logger.state.name = state.change.logger
+logger.state.level = WARN
+"""
