@@ -8,7 +8,8 @@ from datetime import date
 import pytest
 
 from clickstream.clickhouse.migrations import Migration, load
-from clickstream.clickhouse.questions import ROLLUPS, Rollup
+from clickstream.clickhouse.questions import Rollup
+from clickstream.clickhouse.rollups import ROLLUPS
 from clickstream.config import ClickHouseSettings
 
 MIGRATIONS = {migration.name: migration for migration in load()}
