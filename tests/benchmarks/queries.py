@@ -116,21 +116,35 @@ class Engine(Protocol):
     ) -> list[tuple[Any, ...]]: ...
 
 
-async def _open(kind: str, database: str) -> tuple[Engine, str]:
-    """A fresh `database` on the engine, migrated; returns it and a description."""
+async def _open(kind: str, database: str, *, reuse: bool = False) -> tuple[Engine, str]:
+    """A fresh `database` on the engine, migrated; returns it and a description.
+
+    `reuse` (chDB only) keeps the last run's data and recreates the analyst
+    views as the code renders them now, to time a change of a view without
+    loading again.
+    """
     if kind == "chdb":
         from clickstream.clickhouse.migrations import load
+        from clickstream.clickhouse.rollups import ROLLUPS
         from clickstream.config import ClickHouseSettings
         from tests.modern.engine import ModernClickHouse
         from tests.modern.sql import AsyncSql
 
         folder = ROOT / ".cache" / "bench-chdb"
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
+        if not reuse:
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
         single = ClickHouseSettings()
         chdb = ModernClickHouse(folder, cluster=single.cluster)
-        for migration in load():
-            chdb.execute(migration.render(single, database))
+        if reuse:
+            for rollup in ROLLUPS:
+                chdb.execute(f"DROP TABLE IF EXISTS {database}.{rollup.name}")
+                chdb.execute(
+                    f"CREATE VIEW {database}.{rollup.name} AS {rollup.served_sql(database)}"
+                )
+        else:
+            for migration in load():
+                chdb.execute(migration.render(single, database))
         ((version,),) = chdb.execute("SELECT version()")
         return AsyncSql(chdb), f"chDB {version} (in-process)"
     from clickstream.clickhouse.client import ClickHouse
@@ -174,15 +188,16 @@ async def bench(
     *,
     final_runs: int | None = None,
     show: bool = False,
+    reuse: bool = False,
 ) -> None:
     database = "bench_queries"
-    engine, description = await _open(kind, database)
+    engine, description = await _open(kind, database, reuse=reuse)
     # The newest events land half an hour ago: today is open, the days before closed.
     shape = Shape(events=events, end_s=int(time.time()) - 1800, per_day=per_day)
     print(f"{description}: {events:,} events over {shape.days} days", flush=True)
     start = time.perf_counter()
     settings = {**SERVER_INSERT_SETTINGS, **LOAD_SETTINGS, "max_block_size": chunk}
-    for first in range(0, events, chunk):
+    for first in range(0, 0 if reuse else events, chunk):
         await engine.execute(
             insert_sql(database, shape, first, min(chunk, events - first)), settings=settings
         )
@@ -197,6 +212,10 @@ async def bench(
     print(f"\n{'query':<20} {'rollup p50 s':>12} {'FINAL p50 s':>12} {'speed-up':>9}")
     for name, sql in QUERIES:
         rolled = await _timed(engine, sql.format(db=database, raw=""), runs)
+        if final_runs == 0:
+            print(f"{name:<20} {rolled:>12.3f}")
+            print(f"RESULT query={name} rollup_p50_s={rolled:.4f}", flush=True)
+            continue
         raw = await _timed(engine, sql.format(db=database, raw="_raw"), final_runs or runs)
         print(f"{name:<20} {rolled:>12.3f} {raw:>12.3f} {raw / rolled:>8.1f}x")
         print(f"RESULT query={name} rollup_p50_s={rolled:.4f} final_p50_s={raw:.4f}", flush=True)
@@ -218,6 +237,9 @@ def main() -> None:
     )
     parser.add_argument("--chunk", type=int, default=2_000_000, help="events per insert")
     parser.add_argument("--show", action="store_true", help="print every query's answer too")
+    parser.add_argument(
+        "--reuse", action="store_true", help="chdb: the last run's data, the views as coded now"
+    )
     args = parser.parse_args()
     asyncio.run(
         bench(
@@ -228,6 +250,7 @@ def main() -> None:
             args.chunk,
             final_runs=args.final_runs,
             show=args.show,
+            reuse=args.reuse,
         )
     )
 
