@@ -1,0 +1,2 @@
+-- Replaced by the view below: today live from events_recent, one read of rollup_ledger.
+DROP TABLE IF EXISTS ${database}.search_filters ${on_cluster}

@@ -1,0 +1,2 @@
+-- Replaced by the view below: today live from events_recent, one read of rollup_ledger.
+DROP TABLE IF EXISTS ${database}.identity_links ${on_cluster}
