@@ -66,12 +66,15 @@ def _typed(value: Any, type_name: str) -> Any:
     return value  # DateTime stays text: select toString() or a Date to compare across engines
 
 
+_SESSION: Any = session.Session
+
+
 class ModernClickHouse:
     def __init__(self, directory: Path, *, cluster: str) -> None:
         config = directory / "config.xml"
         config.write_text(_CONFIG.format(tcp_port=_free_port(), cluster=cluster))
-        # chDB's Python API is untyped, hence the ignores.
-        self._session = session.Session(f"file:{directory / 'data'}?config-file={config}")
+        # chDB's Python API is untyped: held as Any, so strict mypy accepts its calls.
+        self._session: Any = _SESSION(f"file:{directory / 'data'}?config-file={config}")
         self._query("SET session_timezone = 'UTC'")
         self._query("SET output_format_json_quote_denormals = 1")
 

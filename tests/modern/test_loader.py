@@ -31,12 +31,13 @@ from aiokafka import TopicPartition
 from clickstream import events
 from clickstream.backoff import Backoff
 from clickstream.config import EtlSettings, TimePolicySettings
-from clickstream.errors import InvalidEvent
+from clickstream.errors import InvalidEvent, PoisonRecord
 from clickstream.etl.batch import Batch
 from clickstream.etl.dead_letters import DeadLetters
 from clickstream.etl.loader import Loader
 from clickstream.etl.metrics import EtlMetrics
 from clickstream.etl.state import EtlState
+from clickstream.etl.transform import to_row
 from tests.event_bodies import event
 from tests.modern.engine import ModernClickHouse
 from tests.modern.ingest import RECEIVED_AT
@@ -131,7 +132,8 @@ def load(
         )
         batch = Batch(max_rows=len(rows), max_wait_s=1.0)
         sources = [Source(offset, row) for offset, row in enumerate(rows)]
-        batch.extend(P0, 0, len(rows) - 1, list(rows), sources, RECEIVED_AT, now=0.0)
+        months = [_month(row) for row in rows]
+        batch.extend(P0, 0, len(rows) - 1, list(rows), sources, months, RECEIVED_AT, now=0.0)
         assert await loader.load(batch), "the loader gave the batch up"
         [(stored,)] = clickhouse.execute(f"SELECT count() FROM {database}.events FINAL")
         return Loaded(
@@ -291,3 +293,11 @@ async def test_a_row_chdb_refuses_is_dead_lettered_with_its_code_and_the_rest_st
     assert b"Cannot read DateTime" in dead.headers["dlq_error_message"]
     assert dead.headers["dlq_offset"] == b"4"
     assert loaded.commits == [{P0: len(rows)}], "the partition moves past the refused row"
+
+
+def _month(row: bytes) -> int:
+    """The month the ETL's runner records for `row` (0 for one it would dead-letter)."""
+    try:
+        return to_row(row)[2]
+    except PoisonRecord:
+        return 0
