@@ -94,6 +94,11 @@ class ClickHouseNodes:
                 per_shard[node.shard] = max(per_shard.get(node.shard, 0), int(answer[0][0]))
         return sum(per_shard.values())
 
+    async def node_rows(self, database: str, node: ClickHouseNode) -> int:
+        """Raw rows in one node's events_local."""
+        rows = await self.query(node, f"SELECT count() FROM {database}.events_local")
+        return int(rows[0][0])
+
     async def local_ids(self, database: str) -> set[str]:
         """Every id any reachable node holds in events_local, raw."""
         found: set[str] = set()
