@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import time
 import uuid
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ import httpx
 from clickstream.clickhouse.migrations import migrate
 from clickstream.config import Settings
 from clickstream_local import kafka_topics, processes
+from clickstream_local.clickhouse_config import ETL_DATABASE_SUFFIX
 from clickstream_local.stack import Stack
 from tests.chaos import brokers
 from tests.chaos.brokers import Placement
@@ -122,14 +124,14 @@ class Run:
     def api_pid(self) -> int | None:
         return processes.read_pid(self.stack.plan.get("api"))
 
-    async def start_api(self) -> None:
-        """The stack's API (gunicorn) on this scenario's topic, and wait until it is ready."""
+    async def start_api(self) -> Counter[str]:
+        """The stack's API (gunicorn) on this scenario's topic, ready; the readiness probes' answers."""
         kafka = self.settings.kafka
         await asyncio.to_thread(_restart_api, self.stack, kafka.topic, kafka.dlq_topic)
-        await self.wait_api_ready()
+        return await self.wait_api_ready()
 
-    async def wait_api_ready(self) -> None:
-        await _wait_api_ready(self)
+    async def wait_api_ready(self) -> Counter[str]:
+        return await _wait_api_ready(self)
 
     def unanswered_in_gap(self, attempt: Attempt) -> bool:
         """Not answered because the API was down on purpose: tolerated, indeterminate."""
@@ -289,9 +291,10 @@ def _restart_api(stack: Stack, topic: str, dlq_topic: str) -> None:
     )
 
 
-async def _wait_api_ready(run: Run) -> None:
-    """Ready in a row, so every gunicorn worker's producer most likely is."""
+async def _wait_api_ready(run: Run) -> Counter[str]:
+    """Ready in a row, so every gunicorn worker's producer most likely is; the probes' answers."""
     streak = 0
+    answers: Counter[str] = Counter()
     async with asyncio.timeout(API_READY_TIMEOUT_S):
         while streak < API_READY_STREAK:
             try:
@@ -299,10 +302,13 @@ async def _wait_api_ready(run: Run) -> None:
                 response = await run.http.get(
                     f"{run.api_url}/readyz", headers={"Connection": "close"}
                 )
+                answers[str(response.status_code)] += 1
                 streak = streak + 1 if response.status_code == 200 else 0
-            except httpx.HTTPError:
+            except httpx.HTTPError as error:
+                answers[type(error).__name__] += 1
                 streak = 0
             await asyncio.sleep(0.1)
+    return answers
 
 
 async def _load_fault_check(run: Run, scenario: Scenario) -> tuple[Verdict, float]:
@@ -379,7 +385,15 @@ def _expect_everywhere(run: Run) -> None:
 
 
 async def _tear_down(run: Run) -> None:
-    with contextlib.suppress(Exception):
-        await run.clickhouse.drop_database(run.database, run.settings.clickhouse.cluster)
+    # The migrations make two databases: the scenario's and the ETL's door beside it.
+    for database in (run.database, f"{run.database}{ETL_DATABASE_SUFFIX}"):
+        with contextlib.suppress(Exception):
+            await run.clickhouse.drop_database(database, run.settings.clickhouse.cluster)
     with contextlib.suppress(Exception):
         await kafka_topics.delete_topics(run.bootstrap, [run.topic, run.settings.kafka.dlq_topic])
+    try:
+        left = await run.clickhouse.databases_named(run.database)
+    except Exception as error:
+        run.problems.append(f"clean-up not checked: {error!r}")
+    else:
+        run.require(not left, f"databases left after the clean-up: {', '.join(sorted(left))}")

@@ -408,7 +408,12 @@ class _Restart:
 
     target: str
     held: list[Attempt]
+    # Seconds spent holding requests, from the signal until the process was
+    # gone (or replaced), and until the API was ready again.
+    hold_s: float
     drain_s: float
+    ready_s: float
+    probes: dict[str, int]
 
 
 def _wait_until(condition: Callable[[], bool], timeout_s: float) -> bool:
@@ -454,6 +459,7 @@ class ApiRollingRestart(Scenario):
     async def _restart_master(self, run: Run) -> None:
         master = run.api_pid()
         assert master is not None, "the API is not running"
+        began = time.monotonic()
         held = await self._hold(run, master, children(master))
         signalled = time.monotonic()
         os.kill(master, signal.SIGTERM)
@@ -462,15 +468,19 @@ class ApiRollingRestart(Scenario):
         gone = await asyncio.to_thread(_wait_until, lambda: _ended(master), API_EXIT_TIMEOUT_S)
         drained = time.monotonic() - signalled
         run.require(gone, f"API master {master} still running after SIGTERM")
-        await run.start_api()
-        run.gaps.append((signalled, time.monotonic()))
-        self.restarts.append(_Restart("master", answers, drained))
+        probes = await run.start_api()
+        ready = time.monotonic()
+        run.gaps.append((signalled, ready))
+        self.restarts.append(
+            _Restart("master", answers, signalled - began, drained, ready - signalled, probes)
+        )
 
     async def _restart_worker(self, run: Run) -> None:
         master = run.api_pid()
         assert master is not None, "the API is not running"
         workers = children(master)
         victim = workers[0]
+        began = time.monotonic()
         held = await self._hold(run, master, [victim])
         signalled = time.monotonic()
         os.kill(victim, signal.SIGTERM)
@@ -483,9 +493,14 @@ class ApiRollingRestart(Scenario):
         run.require(replaced, f"worker {victim} not replaced after SIGTERM")
         drained = time.monotonic() - signalled
         # The other worker answers meanwhile; the new one opens its producer first.
-        await run.wait_api_ready()
-        run.gaps.append((signalled, time.monotonic()))
-        self.restarts.append(_Restart(f"worker {victim}", answers, drained))
+        probes = await run.wait_api_ready()
+        ready = time.monotonic()
+        run.gaps.append((signalled, ready))
+        self.restarts.append(
+            _Restart(
+                f"worker {victim}", answers, signalled - began, drained, ready - signalled, probes
+            )
+        )
 
     async def _hold(self, run: Run, master: int, targets: list[int]) -> list[HeldRequest]:
         """HELD_PER_SIGNAL requests half sent and accepted by one of `targets` (worker pids)."""
@@ -517,8 +532,9 @@ class ApiRollingRestart(Scenario):
     def expect(self, run: Run) -> None:
         for restart in self.restarts:
             run.note(
-                f"SIGTERM {restart.target}: in flight {Ledger.answers(restart.held)}, "
-                f"gone after {restart.drain_s:.1f}s"
+                f"SIGTERM {restart.target}: in flight {Ledger.answers(restart.held)} "
+                f"(held for {restart.hold_s:.1f}s), gone after {restart.drain_s:.1f}s, "
+                f"ready again after {restart.ready_s:.1f}s (/readyz: {restart.probes})"
             )
             run.require(bool(restart.held), f"SIGTERM {restart.target}: no request in flight on it")
             unfinished = [a for a in restart.held if a.status != 200]

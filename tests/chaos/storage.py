@@ -123,5 +123,15 @@ class ClickHouseNodes:
             per_node=per_node,
         )
 
+    async def databases_named(self, prefix: str) -> set[str]:
+        """`port:database` for every database whose name starts with `prefix`, on any node."""
+        found: set[str] = set()
+        for node in self.nodes:
+            rows = await self.query(
+                node, f"SELECT name FROM system.databases WHERE startsWith(name, '{prefix}')"
+            )
+            found.update(f"{node.port}:{row[0]}" for row in rows)
+        return found
+
     async def drop_database(self, database: str, cluster: str) -> None:
         await self.query_any(f"DROP DATABASE IF EXISTS {database} ON CLUSTER {cluster}")
