@@ -516,7 +516,9 @@ class ApiRollingRestart(Scenario):
             owner = None
             deadline = time.monotonic() + HELD_ACCEPT_TIMEOUT_S
             while owner is None and time.monotonic() < deadline:
-                owner = holder(request.local_port, port, children(master))
+                # In a thread: reading /proc/net/tcp takes milliseconds per call
+                # under load, time the load generator's own event loop needs.
+                owner = await asyncio.to_thread(holder, request.local_port, port, children(master))
                 await asyncio.sleep(0.02)
             (held if owner in targets else others).append(request)
         # The ones another worker took are finished at once: ordinary requests.
