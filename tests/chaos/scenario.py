@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 import uuid
 from collections import Counter
@@ -381,7 +382,12 @@ def _expect_everywhere(run: Run) -> None:
     valid = [a for a in attempts if a.valid]
     marks = ", ".join(f"{name} +{at - run.marks['load']:.1f}s" for name, at in run.marks.items())
     run.note(f"answers to valid requests: {Ledger.answers(valid)}; marks: {marks}")
-    run.note(f"load generator's event loop late by {run.load.max_loop_lag_s:.2f}s at most")
+    # Every late answer so far came from a machine busier than its 2 cores: say how busy.
+    load_1, load_5, _ = os.getloadavg()
+    run.note(
+        f"load generator's event loop late by {run.load.max_loop_lag_s:.2f}s at most; "
+        f"machine load {load_1:.1f} (1 min), {load_5:.1f} (5 min) on {os.cpu_count()} CPUs"
+    )
 
 
 async def _tear_down(run: Run) -> None:
