@@ -89,6 +89,7 @@ class Run:
     kafka: dict[str, list[Placement]] = field(default_factory=dict)
     # Windows (monotonic start, end) in which the API is down on purpose.
     gaps: list[tuple[float, float]] = field(default_factory=list)
+    dead_letters: int = 0
 
     @property
     def ledger(self) -> Ledger:
@@ -328,6 +329,8 @@ async def _load_fault_check(run: Run, scenario: Scenario) -> tuple[Verdict, floa
     run.mark("load_end")
     drain_s = await _drain(run)
     run.kafka = await brokers.read_topic(run.bootstrap, run.topic)
+    ends = await brokers.end_offsets(run.bootstrap, run.settings.kafka.dlq_topic)
+    run.dead_letters = sum(ends.values())
     verdict = judge(run.ledger, await run.clickhouse.snapshot(run.database), run.kafka)
     run.problems.extend(verdict.problems())
     _expect_everywhere(run)
@@ -379,6 +382,9 @@ def _expect_everywhere(run: Run) -> None:
     invalid = [a for a in attempts if not a.valid]
     wrong = [a for a in invalid if a.status != 422 and not run.unanswered_in_gap(a)]
     run.require(not wrong, f"invalid events not answered 422: {Ledger.answers(wrong)}")
+    # The invalid events never reach Kafka (422 at the door): whatever the ETL
+    # dead-letters is a valid event it gave up on.
+    run.require(run.dead_letters == 0, f"{run.dead_letters} records in the dead-letter topic")
     valid = [a for a in attempts if a.valid]
     marks = ", ".join(f"{name} +{at - run.marks['load']:.1f}s" for name, at in run.marks.items())
     run.note(f"answers to valid requests: {Ledger.answers(valid)}; marks: {marks}")

@@ -9,7 +9,7 @@ import random
 import re
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,6 +91,43 @@ async def _most_leading_brokers(run: Run, count: int) -> list[str]:
     return [f"kafka-{node}" for node in chosen]
 
 
+@contextlib.asynccontextmanager
+async def _slow_inserts(run: Run) -> AsyncIterator[None]:
+    """Every insert held HOLD_INSERT_S after its rows are stored, until the block ends.
+
+    Each node gets a materialized view on `events_local` whose select sleeps:
+    a shard stores the rows, then runs the view, so they are visible while the
+    ETL's insert still waits for its answer. (A view on the door table
+    `events_ingest` would not do: the Distributed insert sends the rows to
+    the shards only once the whole insert pipeline has run.)
+    """
+    db, nodes = run.database, run.stack.plan.clickhouse_nodes
+    for node in nodes:
+        await run.clickhouse.query(node, f"CREATE TABLE {db}.hold (event_id UUID) ENGINE = Null")
+        await run.clickhouse.query(
+            node,
+            f"CREATE MATERIALIZED VIEW {db}.hold_mv TO {db}.hold "
+            f"AS SELECT event_id FROM {db}.events_local WHERE sleep({HOLD_INSERT_S}) = 0",
+        )
+    try:
+        yield
+    finally:
+        for node in nodes:
+            await run.clickhouse.query(node, f"DROP TABLE {db}.hold_mv")
+            await run.clickhouse.query(node, f"DROP TABLE {db}.hold")
+
+
+async def _insert_stored(run: Run) -> bool:
+    """Wait (inside `_slow_inserts`) until an insert stored rows, so is still waiting; False if none came."""
+    rows = await run.clickhouse.shard_rows(run.database)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(NEXT_INSERT_TIMEOUT_S):
+            while await run.clickhouse.shard_rows(run.database) <= rows:  # noqa: ASYNC110 (polling ClickHouse)
+                await asyncio.sleep(0.01)
+            return True
+    return False
+
+
 class ClickHouseDown(Scenario):
     name = "clickhouse-down"
     summary = "all four ClickHouse nodes SIGKILLed, then restarted"
@@ -151,28 +188,11 @@ class EtlKill(Scenario):
         are dropped. Whether the kill really fell between insert and commit is
         checked afterwards from the committed offsets (see `expect`).
         """
-        db, nodes = run.database, run.stack.plan.clickhouse_nodes
+        db = run.database
         before = await run.clickhouse.local_ids(db)
-        rows = await run.clickhouse.shard_rows(db)
-        for node in nodes:
-            await run.clickhouse.query(
-                node, f"CREATE TABLE {db}.hold (event_id UUID) ENGINE = Null"
-            )
-            await run.clickhouse.query(
-                node,
-                f"CREATE MATERIALIZED VIEW {db}.hold_mv TO {db}.hold "
-                f"AS SELECT event_id FROM {db}.events_local WHERE sleep({HOLD_INSERT_S}) = 0",
-            )
-        try:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(NEXT_INSERT_TIMEOUT_S):
-                    while await run.clickhouse.shard_rows(db) <= rows:  # noqa: ASYNC110 (polling ClickHouse)
-                        await asyncio.sleep(0.01)
-                    victim.kill()
-        finally:
-            for node in nodes:
-                await run.clickhouse.query(node, f"DROP TABLE {db}.hold_mv")
-                await run.clickhouse.query(node, f"DROP TABLE {db}.hold")
+        async with _slow_inserts(run):
+            if await _insert_stored(run):
+                victim.kill()
         if victim.alive:  # no insert came: an ordinary kill, no evidence
             victim.kill()
             return
@@ -554,45 +574,55 @@ class ApiRollingRestart(Scenario):
 # The ETL's insert timeout in clickhouse-freeze, lowered from 30 s so that a
 # quick run's freeze is several timeouts long.
 FREEZE_INSERT_TIMEOUT_S = 4
-
-
-# What the ETL logs when a ClickHouse call gives up: an insert's read timing
-# out (TimeoutError), or a reconnect's hello to a frozen node (asynch logs
-# "Failed to connect to host:port" and tries the next one).
-GAVE_UP = re.compile(r"TimeoutError|Failed to connect|unreachable")
+# What the ETL's loader logs when an insert gave up waiting for its answer.
+INSERT_TIMED_OUT = re.compile(r"clickhouse insert failed.*TimeoutError")
 
 
 class ClickHouseFreeze(Scenario):
+    """Every node frozen while an insert waits for its answer.
+
+    An insert takes milliseconds, so a freeze at a random moment finds the ETL
+    between inserts, and its next call meets the frozen nodes while
+    connecting (bounded by the connect timeout, not the insert's). The nodes
+    are therefore frozen right after an insert stored its rows and while it
+    still waits for them (`_slow_inserts`): only the insert's own timeout
+    (`send_receive_timeout_s`) can end that wait before the thaw.
+    """
+
     name = "clickhouse-freeze"
-    summary = "SIGSTOP every ClickHouse node past the ETL's insert timeout, then SIGCONT"
+    summary = "SIGSTOP every ClickHouse node during an insert, past the ETL's insert timeout"
     etl_env = {"CLICKSTREAM_CLICKHOUSE__SEND_RECEIVE_TIMEOUT_S": str(FREEZE_INSERT_TIMEOUT_S)}
 
     def __init__(self) -> None:
         self.logged: list[str] = []
+        self.during_insert = False
 
     async def fault(self, run: Run) -> None:
         nodes = run.stack.plan.select("clickhouse")
-        logs = run.etls.log_sizes()
-        for node in nodes:
-            freeze(node)
-        try:
-            await _hold(run, self.fault_s(run.profile))
-            # Read before the thaw: a hung insert fails (if at all) only after it.
-            self.logged = run.etls.log_since(logs)
-        finally:
+        async with _slow_inserts(run):
+            self.during_insert = await _insert_stored(run)
+            logs = run.etls.log_sizes()
             for node in nodes:
-                thaw(node)
+                freeze(node)
+            try:
+                await _hold(run, self.fault_s(run.profile))
+                # Read before the thaw: a hung insert fails (if at all) only after it.
+                self.logged = run.etls.log_since(logs)
+            finally:
+                for node in nodes:
+                    thaw(node)
 
     def expect(self, run: Run) -> None:
-        timed_out = [line for line in self.logged if GAVE_UP.search(line)]
+        timed_out = [line for line in self.logged if INSERT_TIMED_OUT.search(line)]
         run.note(
-            f"ETL log lines about a ClickHouse call given up while frozen: {len(timed_out)} "
-            f"(insert timeout {FREEZE_INSERT_TIMEOUT_S}s, frozen "
+            f"frozen during an insert: {self.during_insert}; inserts timed out while frozen: "
+            f"{len(timed_out)} (insert timeout {FREEZE_INSERT_TIMEOUT_S}s, frozen "
             f"{run.marks['recovering'] - run.marks['fault']:.0f}s)"
         )
+        run.require(self.during_insert, "no insert was under way to freeze")
         run.require(
             bool(timed_out),
-            "no ClickHouse call of the ETL timed out while every node was frozen (a hang?)",
+            "the ETL's insert did not time out while every node was frozen (a hang?)",
         )
         _all_acknowledged(run)
 
@@ -629,6 +659,10 @@ FULL_NODE_NUMBER = 1
 FULL_NODE = f"clickhouse-{FULL_NODE_NUMBER}"
 FULL_HEADROOM_BYTES = 64 * 1024 * 1024
 FULL_SEEN_TIMEOUT_S = 30.0
+# The loader logs this when an insert went through, or when it decided the
+# rows were at fault and splits the block (refusals.give_up_on_block): while
+# the disk is full and no row lands on the node, only the latter.
+AVAILABLE = '"clickhouse available"'
 NO_SPACE = re.compile(r"No space left|not enough space|Cannot reserve|errno: 28", re.IGNORECASE)
 
 
@@ -640,6 +674,7 @@ class ClickHouseDiskFull(Scenario):
         self.disk: SmallDisk | None = None
         self.failures: list[str] = []
         self.loaded_while_full = 0
+        self.blamed_rows = 0
 
     async def prepare(self, run: Run) -> None:
         self.disk = SmallDisk(run.stack.plan.get(FULL_NODE), FULL_HEADROOM_BYTES)
@@ -661,8 +696,10 @@ class ClickHouseDiskFull(Scenario):
         run.mark("full")
         node = run.stack.plan.clickhouse_nodes[FULL_NODE_NUMBER - 1]
         rows = await run.clickhouse.node_rows(run.database, node)
+        full = run.etls.log_sizes()
         await asyncio.sleep(self.fault_s(run.profile))
         self.loaded_while_full = await run.clickhouse.node_rows(run.database, node) - rows
+        self.blamed_rows = sum(1 for line in run.etls.log_since(full) if AVAILABLE in line)
         self.disk.free()
         run.mark("recovering")
 
@@ -675,6 +712,11 @@ class ClickHouseDiskFull(Scenario):
         run.require(
             self.loaded_while_full == 0,
             f"{FULL_NODE} took {self.loaded_while_full} rows while full",
+        )
+        run.require(
+            self.blamed_rows == 0,
+            f"the ETL took the full disk for its rows' fault {self.blamed_rows} times "
+            "(ClickHouse 'available' while full: it split the block to dead-letter rows)",
         )
         _all_acknowledged(run)
 
