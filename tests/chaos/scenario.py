@@ -32,6 +32,7 @@ from tests.chaos.brokers import Placement
 from tests.chaos.cluster import restore_infrastructure
 from tests.chaos.consumers import EtlPool
 from tests.chaos.load import Attempt, Ledger, LoadGenerator
+from tests.chaos.memory import children, cpu_pressure_s, cpu_times_s
 from tests.chaos.oracle import Verdict, judge
 from tests.chaos.storage import ClickHouseNodes
 
@@ -317,6 +318,7 @@ async def _load_fault_check(run: Run, scenario: Scenario) -> tuple[Verdict, floa
     profile = run.profile
     stop = asyncio.Event()
     load = asyncio.create_task(run.load.run(stop))
+    pressure = cpu_pressure_s()
     try:
         run.mark("load")
         await asyncio.sleep(profile.warmup_s)
@@ -327,6 +329,7 @@ async def _load_fault_check(run: Run, scenario: Scenario) -> tuple[Verdict, floa
         stop.set()
         await load
     run.mark("load_end")
+    _note_cpu(run, cpu_pressure_s() - pressure)
     drain_s = await _drain(run)
     run.kafka = await brokers.read_topic(run.bootstrap, run.topic)
     ends = await brokers.end_offsets(run.bootstrap, run.settings.kafka.dlq_topic)
@@ -336,6 +339,19 @@ async def _load_fault_check(run: Run, scenario: Scenario) -> tuple[Verdict, floa
     _expect_everywhere(run)
     scenario.expect(run)
     return verdict, drain_s
+
+
+def _note_cpu(run: Run, pressure_s: float) -> None:
+    """Where the time went on the machine: late answers on a starved one are not the API's."""
+    master = run.api_pid()
+    pids = [master, *children(master)] if master else []
+    times = [cpu_times_s(pid) for pid in pids]
+    ran, waited = sum(t[0] for t in times), sum(t[1] for t in times)
+    run.note(
+        f"under load ({run.marks['load_end'] - run.marks['load']:.0f}s): some task waited for a "
+        f"CPU {pressure_s:.0f}s; the API's processes now running ran {ran:.0f}s, waited "
+        f"{waited:.0f}s for a CPU"
+    )
 
 
 async def _drain(run: Run) -> float:
