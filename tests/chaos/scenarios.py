@@ -571,9 +571,11 @@ class ApiRollingRestart(Scenario):
         )
 
 
-# The ETL's insert timeout in clickhouse-freeze, lowered from 30 s so that a
-# quick run's freeze is several timeouts long.
-FREEZE_INSERT_TIMEOUT_S = 4
+# The ETL's insert timeout in clickhouse-freeze, lowered from 30 s so that
+# even a quick run's freeze (12 s) outlasts it, and above the two shards' slow
+# views (HOLD_INSERT_S each): at 4 s every insert timed out until the views
+# were gone, and dropping them waited behind those inserts.
+FREEZE_INSERT_TIMEOUT_S = 8
 # What the ETL's loader logs when an insert gave up waiting for its answer.
 INSERT_TIMED_OUT = re.compile(r"clickhouse insert failed.*TimeoutError")
 
