@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
 from tests.chaos import brokers
 from tests.chaos.consumers import EtlProcess
 from tests.chaos.disk import SmallDisk
@@ -113,8 +115,14 @@ async def _slow_inserts(run: Run) -> AsyncIterator[None]:
         yield
     finally:
         for node in nodes:
-            await run.clickhouse.query(node, f"DROP TABLE {db}.hold_mv")
-            await run.clickhouse.query(node, f"DROP TABLE {db}.hold")
+            # Right after a freeze a node may keep the DROP waiting past the
+            # harness's query timeout; the clean-up drops the database anyway,
+            # and meanwhile an insert takes 2 x HOLD_INSERT_S, within its timeout.
+            try:
+                await run.clickhouse.query(node, f"DROP TABLE {db}.hold_mv")
+                await run.clickhouse.query(node, f"DROP TABLE {db}.hold")
+            except (httpx.HTTPError, RuntimeError) as error:
+                run.note(f"slow view on clickhouse port {node.port} left in place: {error!r}")
 
 
 async def _insert_stored(run: Run) -> bool:
