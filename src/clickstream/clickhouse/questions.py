@@ -103,8 +103,6 @@ FROM
         )
         # 18.16 folds the scalar bound before index analysis: months before the
         # first stale day are never read, and none at all when no closed day is stale.
-        # GLOBAL: the days come from the Distributed ledger, inside a query over
-        # the Distributed events, which a sharded cluster refuses otherwise (code 288).
         stale = self.query(
             f"{database}.events FINAL",
             "\n    AND event_time >= (\n"
@@ -112,7 +110,7 @@ FROM
             f"        FROM\n        (\n{_indent(days, 12)}\n        )\n"
             "        WHERE build_id = 0 AND day < today()\n    )"
             "\n    AND event_time < toDateTime(today(), 'UTC')"
-            f"\n    AND (toDate(event_time), toUInt64(0)) GLOBAL IN\n    (\n{_indent(days, 8)}\n    )",
+            f"\n    AND (toDate(event_time), toUInt64(0)) IN\n    (\n{_indent(days, 8)}\n    )",
         )
         return (
             f"SELECT {columns}\nFROM {database}.{self.table}\n"

@@ -218,8 +218,7 @@ class RollupJob:
             "SELECT toDate(event_time) AS day, '', toUInt64(0), toUInt64(0), "
             "toDateTime(0, 'UTC'), toDateTime(0, 'UTC'), sumState(toUInt64(1)), "
             "sumState(cityHash64(toString(event_id))) "
-            # GLOBAL: both tables are Distributed (code 288 on a sharded cluster otherwise).
-            f"FROM {db}.events WHERE toDate(event_time) GLOBAL NOT IN ("
+            f"FROM {db}.events WHERE toDate(event_time) NOT IN ("
             f"SELECT day FROM {db}.rollup_ledger WHERE rollup_name = '' "
             "GROUP BY day HAVING sumMerge(arrived_rows) > 0) "
             "GROUP BY day",
