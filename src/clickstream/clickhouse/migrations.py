@@ -21,7 +21,7 @@ from importlib import resources
 from string import Template
 
 from clickstream.clickhouse.client import ClickHouse, ClickHouseError, error_code
-from clickstream.clickhouse.question_sql import ROLLUPS
+from clickstream.clickhouse.rollups import ROLLUPS
 from clickstream.config import ClickHouseSettings
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")

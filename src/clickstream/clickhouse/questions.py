@@ -1,6 +1,6 @@
 """How an analyst question, written once, becomes every statement that asks it.
 
-A question (`Rollup`; the thirteen are `question_sql.ROLLUPS`) is one SELECT over
+A question (`Rollup`; the thirteen are `rollups.ROLLUPS`) is one SELECT over
 `${events}` (a table read, `FINAL` included) with `${where}` where a time
 restriction joins its event filter. From it come:
 
