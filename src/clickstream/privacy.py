@@ -47,9 +47,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MUTATION_TIMEOUT_S = 3600.0
-# Where events are stored: events_local, and events_recent_local, the last days
-# again for the analyst views (migration 0088). An erasure deletes from both.
-EVENT_TABLES = ("events_local", "events_recent_local")
 
 
 class ErasureError(RuntimeError):
@@ -122,16 +119,6 @@ async def _check_column(clickhouse: ClickHouse, database: str, id_kind: str) -> 
         )
 
 
-async def _event_tables(clickhouse: ClickHouse, database: str) -> list[str]:
-    """EVENT_TABLES that exist (a schema older than 0088 has no events_recent_local)."""
-    rows = await clickhouse.execute(
-        f"SELECT name FROM system.tables WHERE database = {_literal(database)} "
-        f"AND name IN ({', '.join(_literal(table) for table in EVENT_TABLES)})"
-    )
-    found = {str(name) for (name,) in rows}
-    return [table for table in EVENT_TABLES if table in found]
-
-
 async def _each(
     settings: ClickHouseSettings, nodes: Sequence[Node], query: str, rows: list[tuple[object, ...]]
 ) -> None:
@@ -177,10 +164,9 @@ async def erase(
         days = tuple(day for day, _ in found)
         progress(f"deleting {rows_deleted} row(s) from {len(days)} day(s)")
         on_cluster = f"ON CLUSTER {settings.cluster}" if settings.replicated else ""
-        for table in await _event_tables(clickhouse, database):
-            await clickhouse.execute(
-                f"ALTER TABLE {database}.{table} {on_cluster} DELETE WHERE {where}"
-            )
+        await clickhouse.execute(
+            f"ALTER TABLE {database}.events_local {on_cluster} DELETE WHERE {where}"
+        )
     await wait_for_mutations(settings, nodes, progress=progress)
     finished_at = clock()
     await _each(
@@ -211,15 +197,14 @@ async def wait_for_mutations(
     poll_s: float = 0.5,
     progress: Callable[[str], None] = lambda _: None,
 ) -> None:
-    """Until no node has an unfinished mutation of the events (18.16 runs them later)."""
+    """Until no node has an unfinished mutation of events_local (18.16 runs them later)."""
     deadline = time.monotonic() + timeout_s
     for node in nodes:
         async with _on_node(settings, node) as clickhouse:
             while True:
                 [(pending,)] = await clickhouse.execute(
                     "SELECT count() FROM system.mutations WHERE database = "
-                    f"{_literal(settings.database)} AND table IN "
-                    f"({', '.join(_literal(table) for table in EVENT_TABLES)}) AND is_done = 0"
+                    f"{_literal(settings.database)} AND table = 'events_local' AND is_done = 0"
                 )
                 if not pending:
                     progress(f"{node}: mutations done")
@@ -240,13 +225,10 @@ async def remaining(
     counts = []
     for node in nodes:
         async with _on_node(settings, node) as clickhouse:
-            count = 0
-            for table in await _event_tables(clickhouse, settings.database):
-                [(rows,)] = await clickhouse.execute(
-                    f"SELECT count() FROM {settings.database}.{table} WHERE {where}"
-                )
-                count += int(rows)
-            counts.append((node, count))
+            [(count,)] = await clickhouse.execute(
+                f"SELECT count() FROM {settings.database}.events_local WHERE {where}"
+            )
+            counts.append((node, int(count)))
     return counts
 
 

@@ -116,35 +116,21 @@ class Engine(Protocol):
     ) -> list[tuple[Any, ...]]: ...
 
 
-async def _open(kind: str, database: str, *, reuse: bool = False) -> tuple[Engine, str]:
-    """A fresh `database` on the engine, migrated; returns it and a description.
-
-    `reuse` (chDB only) keeps the last run's data and recreates the analyst
-    views as the code renders them now, to time a change of a view without
-    loading again.
-    """
+async def _open(kind: str, database: str) -> tuple[Engine, str]:
+    """A fresh `database` on the engine, migrated; returns it and a description."""
     if kind == "chdb":
         from clickstream.clickhouse.migrations import load
-        from clickstream.clickhouse.rollups import ROLLUPS
         from clickstream.config import ClickHouseSettings
         from tests.modern.engine import ModernClickHouse
         from tests.modern.sql import AsyncSql
 
         folder = ROOT / ".cache" / "bench-chdb"
-        if not reuse:
-            shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir(parents=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
         single = ClickHouseSettings()
         chdb = ModernClickHouse(folder, cluster=single.cluster)
-        if reuse:
-            for rollup in ROLLUPS:
-                chdb.execute(f"DROP TABLE IF EXISTS {database}.{rollup.name}")
-                chdb.execute(
-                    f"CREATE VIEW {database}.{rollup.name} AS {rollup.served_sql(database)}"
-                )
-        else:
-            for migration in load():
-                chdb.execute(migration.render(single, database))
+        for migration in load():
+            chdb.execute(migration.render(single, database))
         ((version,),) = chdb.execute("SELECT version()")
         return AsyncSql(chdb), f"chDB {version} (in-process)"
     from clickstream.clickhouse.client import ClickHouse
@@ -173,52 +159,30 @@ async def _timed(engine: Engine, sql: str, runs: int) -> float:
     return statistics.median(times)
 
 
-# Big blocks through every core: the ingest view parses each envelope and three
-# more views (storage, arrivals, recent events) write each row, so one insert
-# thread leaves the second core idle. The ETL's own settings come first.
-LOAD_SETTINGS = {"max_insert_threads": 2, "max_threads": 2}
-
-
 async def bench(
-    kind: str,
-    events: int,
-    per_day: int,
-    runs: int,
-    chunk: int,
-    *,
-    final_runs: int | None = None,
-    show: bool = False,
-    reuse: bool = False,
+    kind: str, events: int, per_day: int, runs: int, chunk: int, *, show: bool = False
 ) -> None:
     database = "bench_queries"
-    engine, description = await _open(kind, database, reuse=reuse)
+    engine, description = await _open(kind, database)
     # The newest events land half an hour ago: today is open, the days before closed.
     shape = Shape(events=events, end_s=int(time.time()) - 1800, per_day=per_day)
-    print(f"{description}: {events:,} events over {shape.days} days", flush=True)
+    print(f"{description}: {events:,} events over {shape.days} days")
     start = time.perf_counter()
-    settings = {**SERVER_INSERT_SETTINGS, **LOAD_SETTINGS, "max_block_size": chunk}
-    for first in range(0, 0 if reuse else events, chunk):
-        await engine.execute(
-            insert_sql(database, shape, first, min(chunk, events - first)), settings=settings
-        )
-        done = min(first + chunk, events)
-        print(f"loaded {done:,} in {time.perf_counter() - start:.0f} s", flush=True)
+    for first in range(0, events, chunk):
+        sql = insert_sql(database, shape, first, min(chunk, events - first))
+        await engine.execute(sql, settings={**SERVER_INSERT_SETTINGS, "max_block_size": chunk})
     load_s = time.perf_counter() - start
     ((stored,),) = await engine.execute(f"SELECT count() FROM {database}.events")
     print(f"RESULT load_s={load_s:.1f} rows_stored={int(stored)} ({events / load_s:,.0f} events/s)")
     start = time.perf_counter()
     built = await RollupJob(engine, database).run_once()
-    print(f"RESULT rollup_s={time.perf_counter() - start:.1f} builds={len(built)}", flush=True)
+    print(f"RESULT rollup_s={time.perf_counter() - start:.1f} builds={len(built)}")
     print(f"\n{'query':<20} {'rollup p50 s':>12} {'FINAL p50 s':>12} {'speed-up':>9}")
     for name, sql in QUERIES:
         rolled = await _timed(engine, sql.format(db=database, raw=""), runs)
-        if final_runs == 0:
-            print(f"{name:<20} {rolled:>12.3f}")
-            print(f"RESULT query={name} rollup_p50_s={rolled:.4f}", flush=True)
-            continue
-        raw = await _timed(engine, sql.format(db=database, raw="_raw"), final_runs or runs)
+        raw = await _timed(engine, sql.format(db=database, raw="_raw"), runs)
         print(f"{name:<20} {rolled:>12.3f} {raw:>12.3f} {raw / rolled:>8.1f}x")
-        print(f"RESULT query={name} rollup_p50_s={rolled:.4f} final_p50_s={raw:.4f}", flush=True)
+        print(f"RESULT query={name} rollup_p50_s={rolled:.4f} final_p50_s={raw:.4f}")
     if show:  # the answers, for docs/analytics.md
         for name, sql in QUERIES:
             print(f"\n-- {name}\n{sql.format(db='clickstream', raw='')}")
@@ -232,26 +196,11 @@ def main() -> None:
     parser.add_argument("--engine", choices=["server", "chdb"], default="server")
     parser.add_argument("--per-day", type=int, default=DEFAULT_PER_DAY, help="events per day")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument(
-        "--final-runs", type=int, help="runs of each FINAL twin (default --runs; slow at 100M)"
-    )
-    parser.add_argument("--chunk", type=int, default=2_000_000, help="events per insert")
+    parser.add_argument("--chunk", type=int, default=1_000_000, help="events per insert")
     parser.add_argument("--show", action="store_true", help="print every query's answer too")
-    parser.add_argument(
-        "--reuse", action="store_true", help="chdb: the last run's data, the views as coded now"
-    )
     args = parser.parse_args()
     asyncio.run(
-        bench(
-            args.engine,
-            args.events,
-            args.per_day,
-            args.runs,
-            args.chunk,
-            final_runs=args.final_runs,
-            show=args.show,
-            reuse=args.reuse,
-        )
+        bench(args.engine, args.events, args.per_day, args.runs, args.chunk, show=args.show)
     )
 
 

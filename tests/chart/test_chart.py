@@ -45,7 +45,7 @@ def env(workload: Manifest) -> dict[str, Any]:
 
 
 def app_workloads(rendering: Rendering) -> list[Manifest]:
-    deployments = [rendering.component("Deployment", c) for c in (*APP_COMPONENTS, "rollup")]
+    deployments = [rendering.component("Deployment", c) for c in APP_COMPONENTS]
     return deployments + rendering.all("Job")
 
 
@@ -375,8 +375,6 @@ def test_clickhouse_users_have_least_privilege(profile: Rendering) -> None:
         "GRANT INSERT ON clickstream.events_ingest",
         "GRANT INSERT ON clickstream.events",
         "GRANT INSERT ON clickstream.events_local",
-        "GRANT INSERT ON clickstream.events_recent_local",
-        "GRANT INSERT ON clickstream.rollup_ledger_local",
         "GRANT SELECT ON clickstream.events_ingest",
         "GRANT SELECT ON clickstream_ingest.suppressed_ids",
     ]

@@ -33,10 +33,6 @@ def test_the_replicated_form_parses(
     [(formatted,)] = clickhouse.execute(
         "SELECT formatQuerySingleLine({sql:String})", {"sql": statement}
     )
-    if formatted.startswith("INSERT INTO"):
-        # A copy between Distributed tables reaches the cluster without ON CLUSTER.
-        assert "_local" not in formatted
-        return
     assert f"ON CLUSTER {REPLICATED.cluster}" in formatted
 
 

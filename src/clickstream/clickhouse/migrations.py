@@ -6,10 +6,7 @@ filled from the settings, so the same files serve one node (`single`) and the
 sharded, replicated cluster. A file creating table T may also use
 `${sharded_aggregating_engine}` (one copy per shard, like events_local) and
 `${global_merge_engine}` (small tables every node holds whole: rollups and
-their bookkeeping) and `${sharded_replacing_engine}` (a copy of events, per
-shard), whose ZooKeeper paths end in T. `${served_view_<rollup>}` is the body of
-a rollup-backed analyst view, rendered from its question (questions.py), so
-the question is written once. Every statement is idempotent (`IF NOT EXISTS`);
+their bookkeeping), whose ZooKeeper paths end in T. Every statement is idempotent (`IF NOT EXISTS`);
 what ran is recorded in `<database>.schema_migrations` on the node we talk to.
 """
 
@@ -21,7 +18,6 @@ from importlib import resources
 from string import Template
 
 from clickstream.clickhouse.client import ClickHouse, ClickHouseError, error_code
-from clickstream.clickhouse.rollups import ROLLUPS
 from clickstream.config import ClickHouseSettings
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -37,9 +33,6 @@ _REPLICATED = "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/${databa
 # {shard} makes every node a replica of one table.
 _SHARDED_AGGREGATING = (
     "ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/${database}/${table}', '{replica}')"
-)
-_SHARDED_REPLACING = (
-    "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/${database}/${table}', '{replica}')"
 )
 _GLOBAL_MERGE = "ReplicatedMergeTree('/clickhouse/tables/global/${database}/${table}', '{replica}')"
 _CREATED_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS \$\{database\}\.(\w+)")
@@ -65,9 +58,6 @@ class Migration:
                 else "ReplacingMergeTree()"
             ),
         }
-        for rollup in ROLLUPS:
-            if f"${{served_view_{rollup.name}}}" in self.template:
-                params[f"served_view_{rollup.name}"] = rollup.served_sql(database)
         created = _CREATED_TABLE.search(self.template)
         if created:
             names = {"database": database, "table": created.group(1)}
@@ -75,11 +65,6 @@ class Migration:
                 Template(_SHARDED_AGGREGATING).substitute(names)
                 if replicated
                 else "AggregatingMergeTree()"
-            )
-            params["sharded_replacing_engine"] = (
-                Template(_SHARDED_REPLACING).substitute(names)
-                if replicated
-                else "ReplacingMergeTree()"
             )
             params["global_merge_engine"] = (
                 Template(_GLOBAL_MERGE).substitute(names) if replicated else "MergeTree()"

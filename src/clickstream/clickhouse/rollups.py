@@ -2,13 +2,12 @@
 
 Exact by construction: a day's rollup rows are computed from `events FINAL`
 restricted to that day, so they count what FINAL counts (a retried event, same
-event_id, is one row after FINAL, so one in the rollup). Which days a view may
-serve from a rollup is `Rollup.days_sql` (questions.py), read from the small
-`rollup_ledger`: arrivals per day (fed as rows are stored), builds (written
-here), erasures (fed from `erasures`). This job rebuilds every closed day
-(before today, UTC) that is not fresh, a month of days per statement; the views
-compute the others live meanwhile. It also drops the days of `events_recent`
-(today's events, day-partitioned for the views' live part) that no view reads.
+event_id, is one row after FINAL, so one in the rollup). Which days need a
+build is the `rollup_fresh` view's business (migration 0029): a day is fresh
+for a rollup when its latest build started after the last row of that day
+arrived (by count, `rollup_arrived`) and after the last erasure touching it
+finished. This job rebuilds every closed day (before today, UTC) that is not
+fresh; the analyst views compute the others live meanwhile.
 
 Safe to run twice at once: each build writes under its own build_id and is
 recorded only after its rows are in; the views read the latest recorded build
@@ -22,16 +21,14 @@ import contextlib
 import logging
 import random
 import signal
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from string import Template
 from typing import Any, Protocol
 
 from clickstream.clickhouse.client import ClickHouse, ClickHouseError
-from clickstream.clickhouse.questions import Rollup
 from clickstream.config import ClickHouseSettings
-
-__all__ = ["ROLLUPS", "Rollup", "RollupJob", "Snapshot", "Sql", "batches", "run", "stale"]
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +37,41 @@ log = logging.getLogger(__name__)
 _INSERT_SETTINGS = {"insert_distributed_sync": 1}
 # build_id = server seconds * this + random: ordered by start, unique in practice.
 _BUILD_ID_SPREAD = 1_000_000
-# events_recent keeps today and yesterday: a view reads it for today only, and a
-# day of margin covers the clocks of two nodes disagreeing about midnight.
-RECENT_DAYS_KEPT = 2
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """One analyst question: view `name`, table `rollup_<name>` (build_id, then `columns`).
+
+    `select` is the question over `${database}.events FINAL`; `${where}` marks where a
+    day restriction is appended to its event filter. The `<name>_raw` view runs
+    it as is and the `<name>` view runs it live for stale days (a unit test
+    holds the migration files to this text).
+    """
+
+    name: str
+    columns: tuple[str, ...]
+    select: str
+
+    @property
+    def table(self) -> str:
+        return f"rollup_{self.name}"
+
+    def query(self, database: str, where: str = "") -> str:
+        return Template(self.select).substitute(database=database, where=where)
+
+    def build_sql(self, database: str, day: date, build_id: int) -> str:
+        start, end = day.isoformat(), (day + timedelta(days=1)).isoformat()
+        where = (
+            f"\n    AND event_time >= toDateTime('{start} 00:00:00', 'UTC')"
+            f" AND event_time < toDateTime('{end} 00:00:00', 'UTC')"
+        )
+        columns = ", ".join(self.columns)
+        return (
+            f"INSERT INTO {database}.{self.table} (build_id, {columns})\n"
+            f"SELECT toUInt64({build_id}) AS build_id, {columns}\n"
+            f"FROM\n(\n{self.query(database, where)}\n)"
+        )
 
 
 ROLLUPS: tuple[Rollup, ...] = (
@@ -56,7 +85,7 @@ ROLLUPS: tuple[Rollup, ...] = (
     count() AS clicks,
     uniqExactIf(user_id, user_id != '') AS users,
     countIf(user_id = '') AS anonymous_clicks
-FROM ${events}
+FROM ${database}.events FINAL
 WHERE event_type = 'click'${where}
 GROUP BY day, element, page_url""",
     ),
@@ -69,7 +98,7 @@ GROUP BY day, element, page_url""",
     count() AS views,
     uniqExactIf(user_id, user_id != '') AS users,
     countIf(user_id = '') AS anonymous_views
-FROM ${events}
+FROM ${database}.events FINAL
 WHERE event_type = 'page_view'${where}
 GROUP BY day, page_url""",
     ),
@@ -103,7 +132,7 @@ FROM
             i -> if(i < length(times) AND times[i + 1] - times[i] <= 1800,
                     toInt64(times[i + 1]) - toInt64(times[i]), toInt64(-1)),
             arrayEnumerate(times)) AS gaps
-    FROM ${events}
+    FROM ${database}.events FINAL
     WHERE event_type = 'page_view' AND user_id != ''${where}
     GROUP BY user_id, toDate(event_time)
 )
@@ -119,7 +148,7 @@ GROUP BY day, page_url""",
     filter_value,
     count() AS uses,
     uniqExactIf(user_id, user_id != '') AS users
-FROM ${events}
+FROM ${database}.events FINAL
 WHERE event_type = 'search_filter_use'${where}
 GROUP BY day, filter_type, filter_value""",
     ),
@@ -145,7 +174,7 @@ FROM
                 toUInt32OrZero(extract(from_quality, '(\\d+)'))) AS from_rank,
         multiIf(lower(to_quality) = '4k', 2160, lower(to_quality) = '8k', 4320,
                 toUInt32OrZero(extract(to_quality, '(\\d+)'))) AS to_rank
-    FROM ${events}
+    FROM ${database}.events FINAL
     WHERE event_type = 'quality_change'${where}
 )
 GROUP BY day, from_quality, to_quality, device, country, direction""",
@@ -159,7 +188,7 @@ GROUP BY day, from_quality, to_quality, device, country, direction""",
     count() AS completions,
     uniqExactIf(user_id, user_id != '') AS users,
     avg(duration_s) AS avg_duration_s
-FROM ${events}
+FROM ${database}.events FINAL
 WHERE event_type = 'video_complete'${where}
 GROUP BY day, video_id""",
     ),
@@ -197,7 +226,7 @@ FROM
                     i -> if(visitor != '' AND i < length(times) AND times[i + 1] - times[i] <= 1800,
                             toInt64(times[i + 1]) - toInt64(times[i]), toInt64(-1)),
                     arrayEnumerate(times)) AS gaps
-            FROM ${events}
+            FROM ${database}.events FINAL
             WHERE event_type = 'page_view'${where}
             GROUP BY visitor, toDate(event_time)
         )
@@ -210,7 +239,7 @@ FROM
             toDate(event_time) AS day,
             toInt64(intDiv(sum(engaged_ms), 1000)) AS engaged_seconds,
             toUInt8(1) AS has_engagement
-        FROM ${events}
+        FROM ${database}.events FINAL
         WHERE event_type = 'page_engagement' AND page_view_id != ''${where}
         GROUP BY page_view_id, day
     ) AS engaged USING (page_view_id, day)
@@ -248,7 +277,7 @@ FROM
         toUInt64(max(event_time) - min(event_time)) AS duration_s,
         countIf(event_type = 'page_view') AS pages,
         countIf(event_type NOT IN ('page_view', 'page_engagement')) AS actions
-    FROM ${events}
+    FROM ${database}.events FINAL
     WHERE session_id != ''${where}
     GROUP BY session_id, day
     UNION ALL
@@ -267,7 +296,7 @@ FROM
             arraySort((kind, time) -> time, groupArray(event_type), groupArray(event_time)) AS types,
             arrayCumSum(arrayMap(i -> toUInt32(i = 1 OR times[i] - times[i - 1] > 1800),
                                  arrayEnumerate(times))) AS numbers
-        FROM ${events}
+        FROM ${database}.events FINAL
         WHERE session_id = '' AND (user_id != '' OR anonymous_id != '')${where}
         GROUP BY visitor, day
     )
@@ -297,7 +326,7 @@ GROUP BY day, source""",
     sumIf(played_ms, event_type = 'video_heartbeat') / 1000 AS watch_seconds,
     countIf(event_type = 'video_complete') AS completions,
     if(starts = 0, nan, completions / starts) AS completion_rate
-FROM ${events}
+FROM ${database}.events FINAL
 WHERE event_type IN ('video_start', 'video_heartbeat', 'video_complete')${where}
 GROUP BY day, video_id""",
     ),
@@ -318,7 +347,7 @@ FROM
         video_id,
         playback_id,
         max(position_s) / max(duration_s) * 100 AS reached_pct
-    FROM ${events}
+    FROM ${database}.events FINAL
     WHERE event_type IN ('video_start', 'video_heartbeat') AND playback_id != ''${where}
     GROUP BY day, video_id, playback_id
     HAVING max(duration_s) > 0
@@ -356,7 +385,7 @@ FROM
                 toUInt32OrZero(extract(from_quality, '(\\d+)'))) AS from_rank,
         multiIf(lower(to_quality) = '4k', 2160, lower(to_quality) = '8k', 4320,
                 toUInt32OrZero(extract(to_quality, '(\\d+)'))) AS to_rank
-    FROM ${events}
+    FROM ${database}.events FINAL
     WHERE event_type IN ('quality_change', 'video_heartbeat')${where}
 )
 GROUP BY day, device, country""",
@@ -369,7 +398,7 @@ GROUP BY day, device, country""",
     anonymous_id,
     argMax(user_id, concat(toString(event_time), user_id)) AS identified_as,
     max(event_time) AS linked_at
-FROM ${events}
+FROM ${database}.events FINAL
 WHERE anonymous_id != '' AND user_id != ''${where}
 GROUP BY day, anonymous_id""",
     ),
@@ -383,7 +412,7 @@ GROUP BY day, anonymous_id""",
     countIf(event_type = 'page_view') AS page_views,
     min(event_time) AS first_seen,
     max(event_time) AS last_seen
-FROM ${events}
+FROM ${database}.events FINAL
 WHERE user_id = '' AND anonymous_id != ''${where}
 GROUP BY day, anonymous_id""",
     ),
@@ -404,45 +433,38 @@ class Sql(Protocol):
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What some days looked like when their build started (read before events FINAL).
+    """What a day looked like when its build started (read before events FINAL).
 
     Times are server clock, in seconds since the epoch: the erasure and build
-    times compared in `Rollup.days_sql` must come from one clock.
+    times compared in rollup_fresh must come from one clock.
     """
 
+    day: date
     started_at_s: int
-    rows_seen: Mapping[date, int]
+    rows_seen: int
+    watermark_s: int
 
     def build_id(self, rng: random.Random) -> int:
         return self.started_at_s * _BUILD_ID_SPREAD + rng.randrange(_BUILD_ID_SPREAD)
 
 
 def stale(
-    days: Mapping[str, Iterable[tuple[date, int]]],
+    arrived_days: Iterable[date],
+    fresh: Iterable[tuple[str, date]],
     today: date,
     rollups: Iterable[Rollup] = ROLLUPS,
-) -> dict[Rollup, list[date]]:
-    """Per rollup, its closed days served live (build_id 0 in its days_sql), oldest first."""
-    found: dict[Rollup, list[date]] = {}
-    for rollup in rollups:
-        live = sorted({day for day, build_id in days.get(rollup.name, ()) if build_id == 0})
-        closed = [day for day in live if day < today]
-        if closed:
-            found[rollup] = closed
+) -> dict[date, list[Rollup]]:
+    """Closed days with arrivals whose rollups have no fresh build, oldest first."""
+    fresh_set = set(fresh)
+    names = list(rollups)
+    found: dict[date, list[Rollup]] = {}
+    for day in sorted(set(arrived_days)):
+        if day >= today:
+            continue
+        missing = [rollup for rollup in names if (rollup.name, day) not in fresh_set]
+        if missing:
+            found[day] = missing
     return found
-
-
-def batches(todo: Mapping[Rollup, list[date]]) -> list[dict[Rollup, list[date]]]:
-    """The work by calendar month, oldest first: a month is one partition of `events`.
-
-    One statement per rollup and month reads each partition once through FINAL,
-    where a statement per day would read the day's whole month every time.
-    """
-    months: dict[tuple[int, int], dict[Rollup, list[date]]] = {}
-    for rollup, days in todo.items():
-        for day in days:
-            months.setdefault((day.year, day.month), {}).setdefault(rollup, []).append(day)
-    return [months[month] for month in sorted(months)]
 
 
 class RollupJob:
@@ -452,119 +474,72 @@ class RollupJob:
         database: str,
         *,
         rollups: tuple[Rollup, ...] = ROLLUPS,
-        cluster: str | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        """`cluster`: the cluster whose every node holds part of `events_recent` (None: one node)."""
         self._clickhouse = clickhouse
         self._database = database
         self._rollups = rollups
-        self._cluster = cluster
         self._rng = rng or random.Random()
-
-    async def days(self) -> dict[str, list[tuple[date, int]]]:
-        """Per rollup, every day the ledger knows with the build a view serves (0: live)."""
-        found = {}
-        for rollup in self._rollups:
-            rows = await self._clickhouse.execute(
-                f"SELECT toString(day), build_id FROM ({rollup.days_sql(self._database)})"
-            )
-            found[rollup.name] = [(date.fromisoformat(day), int(build)) for day, build in rows]
-        return found
-
-    async def fresh(self) -> set[tuple[str, date]]:
-        """The (rollup, day) pairs the views serve from a rollup now."""
-        return {
-            (name, day)
-            for name, days in (await self.days()).items()
-            for day, build_id in days
-            if build_id
-        }
 
     async def run_once(self) -> list[tuple[str, date]]:
         """Rebuild every stale closed day; returns the (rollup, day) pairs built."""
-        ((today_text,),) = await self._clickhouse.execute("SELECT toString(today())")
-        today = date.fromisoformat(today_text)
+        db = self._database
+        ((today,),) = await self._clickhouse.execute("SELECT toString(today())")
+        arrived = await self._clickhouse.execute(f"SELECT toString(day) FROM {db}.rollup_arrived")
+        fresh = await self._clickhouse.execute(
+            f"SELECT rollup_name, toString(day) FROM {db}.rollup_fresh"
+        )
+        todo = stale(
+            (date.fromisoformat(row[0]) for row in arrived),
+            ((row[0], date.fromisoformat(row[1])) for row in fresh),
+            date.fromisoformat(today),
+            self._rollups,
+        )
         built: list[tuple[str, date]] = []
-        for work in batches(stale(await self.days(), today, self._rollups)):
-            snapshot = await self._snapshot({day for days in work.values() for day in days})
-            for rollup, days in work.items():
-                await self._build(rollup, days, snapshot)
-                built.extend((rollup.name, day) for day in days)
-        await self._drop_recent_before(today - timedelta(days=RECENT_DAYS_KEPT - 1))
+        for day, rollups in todo.items():
+            snapshot = await self._snapshot(day)
+            for rollup in rollups:
+                await self._build(rollup, snapshot)
+                built.append((rollup.name, day))
         return built
 
-    async def _snapshot(self, days: set[date]) -> Snapshot:
-        listed = ", ".join(f"toDate('{day.isoformat()}')" for day in sorted(days))
-        rows = await self._clickhouse.execute(
-            "SELECT toUInt32(now()), toString(day), sumMerge(arrived_rows) "
-            f"FROM {self._database}.rollup_ledger "
-            f"WHERE rollup_name = '' AND day IN ({listed}) GROUP BY day"
+    async def _snapshot(self, day: date) -> Snapshot:
+        ((started_at_s, rows_seen, watermark_s),) = await self._clickhouse.execute(
+            "SELECT toUInt32(now()), arrived_rows, toUInt32(last_received_at) "
+            f"FROM {self._database}.rollup_arrived WHERE day = toDate('{day.isoformat()}')"
         )
-        if not rows:  # days with builds only: nothing arrived for them
-            ((now,),) = await self._clickhouse.execute("SELECT toUInt32(now())")
-            return Snapshot(int(now), {})
-        seen = {date.fromisoformat(day): int(count) for _, day, count in rows}
-        return Snapshot(int(rows[0][0]), seen)
+        return Snapshot(day, int(started_at_s), int(rows_seen), int(watermark_s))
 
-    async def _build(self, rollup: Rollup, days: list[date], snapshot: Snapshot) -> None:
-        db = self._database
+    async def _build(self, rollup: Rollup, snapshot: Snapshot) -> None:
+        db, day = self._database, snapshot.day.isoformat()
         build_id = snapshot.build_id(self._rng)
         await self._clickhouse.execute(
-            rollup.build_sql(db, days, build_id), settings=_INSERT_SETTINGS
+            rollup.build_sql(db, snapshot.day, build_id), settings=_INSERT_SETTINGS
         )
         # Recorded only once the rows are in: until then the views ignore them.
-        recorded = ", ".join(
-            f"(toDate('{day.isoformat()}'), toUInt64({snapshot.rows_seen.get(day, 0)}))"
-            for day in days
-        )
         await self._clickhouse.execute(
-            f"INSERT INTO {db}.rollup_ledger (day, rollup_name, build_id, rows_seen, "
-            "started_at, erased_at, arrived_rows, events_hash) "
-            f"SELECT day, '{rollup.name}', toUInt64({build_id}), seen, "
-            f"toDateTime({snapshot.started_at_s}, 'UTC'), toDateTime(0, 'UTC'), "
-            "sumState(toUInt64(0)), sumState(toUInt64(0)) "
-            f"FROM (SELECT arrayJoin([{recorded}]) AS built, "
-            "tupleElement(built, 1) AS day, tupleElement(built, 2) AS seen) "
-            "GROUP BY day, seen",
+            f"INSERT INTO {db}.rollup_builds "
+            "(rollup_name, day, build_id, rows_seen, watermark, started_at, built_at) "
+            f"SELECT '{rollup.name}', toDate('{day}'), toUInt64({build_id}), "
+            f"toUInt64({snapshot.rows_seen}), "
+            f"toDateTime({snapshot.watermark_s}, 'UTC'), "
+            f"toDateTime({snapshot.started_at_s}, 'UTC'), now()",
             settings=_INSERT_SETTINGS,
         )
-        log.info(
-            "built %s for %d day(s) from %s (build %d)", rollup.name, len(days), days[0], build_id
-        )
-
-    async def _drop_recent_before(self, first_kept: date) -> None:
-        """Drop the days of events_recent before `first_kept`, on every node."""
-        parts = f"cluster('{self._cluster}', system, parts)" if self._cluster else "system.parts"
-        rows = await self._clickhouse.execute(
-            f"SELECT DISTINCT partition_id FROM {parts} WHERE database = '{self._database}' "
-            f"AND table = 'events_recent_local' AND active AND partition_id < "
-            f"'{first_kept.strftime('%Y%m%d')}' ORDER BY partition_id"
-        )
-        on_cluster = f"ON CLUSTER {self._cluster}" if self._cluster else ""
-        for (partition_id,) in rows:
-            day = date(int(partition_id[:4]), int(partition_id[4:6]), int(partition_id[6:]))
-            await self._clickhouse.execute(
-                f"ALTER TABLE {self._database}.events_recent_local {on_cluster} "
-                f"DROP PARTITION '{day.isoformat()}'"
-            )
+        log.info("built %s for %s (build %d)", rollup.name, day, build_id)
 
     async def backfill_arrivals(self) -> None:
-        """Count the days stored before the ledger counted arrivals (a database older than 0024).
+        """Count the days stored before the arrivals view existed (an upgraded database).
 
         Scans the whole history once. A day it counts twice only gets rebuilt
         once more, so racing the ETL is harmless.
         """
         db = self._database
         await self._clickhouse.execute(
-            f"INSERT INTO {db}.rollup_ledger (day, rollup_name, build_id, rows_seen, "
-            "started_at, erased_at, arrived_rows, events_hash) "
-            "SELECT toDate(event_time) AS day, '', toUInt64(0), toUInt64(0), "
-            "toDateTime(0, 'UTC'), toDateTime(0, 'UTC'), sumState(toUInt64(1)), "
-            "sumState(cityHash64(toString(event_id))) "
-            f"FROM {db}.events WHERE toDate(event_time) NOT IN ("
-            f"SELECT day FROM {db}.rollup_ledger WHERE rollup_name = '' "
-            "GROUP BY day HAVING sumMerge(arrived_rows) > 0) "
+            f"INSERT INTO {db}.rollup_arrivals "
+            "SELECT toDate(event_time) AS day, countState(), "
+            "sumState(cityHash64(toString(event_id))), maxState(received_at) "
+            f"FROM {db}.events WHERE toDate(event_time) NOT IN (SELECT day FROM {db}.rollup_arrived) "
             "GROUP BY day",
             settings=_INSERT_SETTINGS,
         )
@@ -578,11 +553,7 @@ async def run(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with ClickHouse(settings) as clickhouse:
-        job = RollupJob(
-            clickhouse,
-            settings.database,
-            cluster=settings.cluster if settings.replicated else None,
-        )
+        job = RollupJob(clickhouse, settings.database)
         if backfill:
             await job.backfill_arrivals()
         while True:

@@ -1,7 +1,7 @@
 """Rollup-backed analyst views on ClickHouse 18.16: exact, retried events once, stale days live.
 
-Each test checks that the rollup path really served (the day is fresh:
-`RollupJob.fresh`), so a pass cannot come from the live path alone.
+Each test checks that the rollup path really served (the day is in
+`rollup_fresh`), so a pass cannot come from the live path alone.
 """
 
 from __future__ import annotations
@@ -77,8 +77,10 @@ def expected(events: list[dict[str, Any]]) -> dict[str, int]:
 
 
 async def fresh_days(settings: Settings) -> set[tuple[str, date]]:
-    async with ClickHouse(settings.clickhouse) as clickhouse:
-        return await RollupJob(clickhouse, settings.clickhouse.database).fresh()
+    rows = await query(
+        settings, f"SELECT rollup_name, day FROM {settings.clickhouse.database}.rollup_fresh"
+    )
+    return {(name, day) for name, day in rows}
 
 
 def comparable(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
@@ -128,7 +130,7 @@ async def test_retried_requests_count_once_in_every_rollup_backed_view(settings:
 
 
 async def test_a_late_event_is_counted_at_once_and_its_day_rebuilt(settings: Settings) -> None:
-    # Mutation check: with `Rollup.days_sql` treating every built day as fresh
+    # Mutation check: with `rollup_fresh` treating every built day as fresh
     # (its rows_seen condition removed), the late click stays invisible here.
     first = day_events(YESTERDAY)
     late = event(

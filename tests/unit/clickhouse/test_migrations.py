@@ -66,18 +66,10 @@ def test_each_file_holds_exactly_one_statement(migration: Migration) -> None:
     assert ";" not in statement
 
 
-def copies_rows(migration: Migration) -> bool:
-    return without_comments(migration.template).strip().startswith("INSERT INTO")
-
-
 @pytest.mark.parametrize("migration", ALL, ids=lambda m: m.name)
 def test_each_statement_is_idempotent(migration: Migration) -> None:
     sql = without_comments(migration.template).strip()
 
-    if copies_rows(migration):
-        # A copy cannot say IF NOT EXISTS: it must say why running it twice is harmless.
-        assert "\n-- Repeatable: " in "\n" + migration.template, migration.name
-        return
     if adds_columns(sql):
         # 18.16 has no ADD COLUMN IF NOT EXISTS: the runner tolerates "already exists".
         assert "IF NOT EXISTS" not in sql, "ClickHouse 18.16 cannot parse it"
@@ -90,12 +82,6 @@ def test_cluster_rendering_runs_on_the_whole_cluster(migration: Migration) -> No
     sql = migration.render(CLUSTER, "analytics")
 
     assert "${" not in sql
-    if copies_rows(migration):
-        # An INSERT has no ON CLUSTER: it reaches every shard through Distributed tables.
-        target = re.match(r"INSERT INTO analytics\.(\w+)", without_comments(sql).strip())
-        assert target and by_name(target.group(1)).template.count("Distributed(") == 1
-        assert "_local" not in without_comments(sql), "reads and writes every shard"
-        return
     assert "ON CLUSTER clickstream" in sql
     assert "analytics." in sql or "DATABASE IF NOT EXISTS analytics" in sql
 

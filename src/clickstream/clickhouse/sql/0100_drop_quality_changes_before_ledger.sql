@@ -1,2 +1,0 @@
--- Replaced by the view below: today live from events_recent, one read of rollup_ledger.
-DROP TABLE IF EXISTS ${database}.quality_changes ${on_cluster}
