@@ -54,7 +54,7 @@ FULL = Profile(
     "full", rate=400, warmup_s=10, fault_s=30, long_fault_s=60, after_s=20, drain_timeout_s=300
 )
 QUICK = Profile(
-    "quick", rate=200, warmup_s=5, fault_s=12, long_fault_s=18, after_s=12, drain_timeout_s=150
+    "quick", rate=100, warmup_s=5, fault_s=12, long_fault_s=18, after_s=12, drain_timeout_s=150
 )
 
 
