@@ -99,6 +99,10 @@ class ClickHouseSettings(_Section):
     replicated: bool = False
     connect_timeout_s: float = Field(default=5.0, gt=0)
     send_receive_timeout_s: float = Field(default=30.0, gt=0)
+    # How long a DDL statement ON CLUSTER waits for every node to run it
+    # (ClickHouse's distributed_ddl_task_timeout). The server sends nothing
+    # until the last node is done, so a DDL connection reads that long.
+    ddl_timeout_s: int = Field(default=180, gt=0)
 
 
 class EtlSettings(_Section):

@@ -155,7 +155,7 @@ async def erase(
     progress(f"waiting {suppression_wait_s:.0f}s for the ETL to pick the list up")
     await asyncio.sleep(suppression_wait_s)
     where = id_predicate(id_kind, digest)
-    async with ClickHouse(settings) as clickhouse:
+    async with ClickHouse(settings, ddl=True) as clickhouse:
         found = await clickhouse.execute(
             f"SELECT toDate(event_time) AS day, count() FROM {database}.events "
             f"WHERE {where} GROUP BY day ORDER BY day"
@@ -272,7 +272,7 @@ async def apply_retention(
             partitions.update(str(partition) for (partition,) in rows)
     expired = expired_partitions(partitions, days=days, today=today)
     on_cluster = f"ON CLUSTER {settings.cluster}" if settings.replicated else ""
-    async with ClickHouse(settings) as clickhouse:
+    async with ClickHouse(settings, ddl=True) as clickhouse:
         for partition in expired:
             progress(f"dropping partition {partition}")
             await clickhouse.execute(

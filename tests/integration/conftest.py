@@ -97,7 +97,7 @@ async def settings(base_settings: Settings, stack: Stack) -> AsyncIterator[Setti
     on_cluster = (
         f"ON CLUSTER {settings.clickhouse.cluster}" if settings.clickhouse.replicated else ""
     )
-    async with ClickHouse(base_settings.clickhouse) as clickhouse:
+    async with ClickHouse(base_settings.clickhouse, ddl=True) as clickhouse:
         # The ETL's door database (migration 0020) beside the test's own.
         for name in (ingest_database(database), database):
             await clickhouse.execute(f"DROP DATABASE IF EXISTS {name} {on_cluster}")

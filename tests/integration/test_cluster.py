@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import time
+import uuid
 from typing import Any
 
 import pytest
 
 from clickstream.clickhouse.client import ClickHouse
 from clickstream.config import Settings
+from clickstream_local import processes
 from clickstream_local.stack import Stack
 from tests.integration.pipeline import (
     api_client,
@@ -80,3 +86,32 @@ async def test_one_broker_stops_and_starts_without_losing_acknowledged_events(
             cluster.start("kafka-2")
         acknowledged += await post_events(client, [event() for _ in range(200)])
         await wait_for_ids(settings, set(acknowledged), timeout_s=120)
+
+
+async def test_a_schema_change_waits_for_a_late_node(
+    cluster: Stack, base_settings: Settings
+) -> None:
+    """ClickHouse answers a DDL ON CLUSTER only when every node ran it, and sends
+    nothing meanwhile: a node held up for longer than a query's read timeout must
+    not fail the migrator (CI saw it on a loaded machine)."""
+    short = base_settings.clickhouse.model_copy(update={"send_receive_timeout_s": 2.0})
+    database = f"late_{uuid.uuid4().hex[:10]}"
+    [late] = cluster.plan.select("clickhouse-4")
+    pid = processes.read_pid(late)
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)
+    resume = asyncio.get_running_loop().call_later(5.0, os.kill, pid, signal.SIGCONT)
+    try:
+        started = time.monotonic()
+        async with ClickHouse(short, ddl=True) as clickhouse:
+            answers = await clickhouse.execute(
+                f"CREATE DATABASE IF NOT EXISTS {database} ON CLUSTER {short.cluster}"
+            )
+        waited = time.monotonic() - started
+    finally:
+        resume.cancel()
+        os.kill(pid, signal.SIGCONT)
+    assert len(answers) == len(cluster.plan.clickhouse_nodes)
+    assert waited > short.send_receive_timeout_s
+    async with ClickHouse(short, ddl=True) as clickhouse:
+        await clickhouse.execute(f"DROP DATABASE IF EXISTS {database} ON CLUSTER {short.cluster}")

@@ -27,13 +27,32 @@ def error_code(error: BaseException) -> tuple[int, str] | None:
     return code, str(error.message if isinstance(error, ServerException) else error)
 
 
-class ClickHouse:
-    """A connection that reconnects on the next call after a failure."""
+# A DDL connection reads this much longer than the server waits for its nodes,
+# so the server's own verdict (code 159, which node is late) arrives first.
+DDL_READ_MARGIN_S = 30.0
 
-    def __init__(self, settings: ClickHouseSettings, *, database: str | None = None) -> None:
+
+class ClickHouse:
+    """A connection that reconnects on the next call after a failure.
+
+    `ddl=True` is for schema changes, which ClickHouse answers only when every
+    node of the cluster has run them: the connection waits `ddl_timeout_s` for
+    that instead of a query's `send_receive_timeout_s`.
+    """
+
+    def __init__(
+        self, settings: ClickHouseSettings, *, database: str | None = None, ddl: bool = False
+    ) -> None:
         self._settings = settings
         self._database = database if database is not None else "default"
         self._connection: Connection | None = None
+        self._read_timeout_s = settings.send_receive_timeout_s
+        self._query_settings: dict[str, Any] = {}
+        if ddl:
+            self._read_timeout_s = max(
+                self._read_timeout_s, settings.ddl_timeout_s + DDL_READ_MARGIN_S
+            )
+            self._query_settings = {"distributed_ddl_task_timeout": settings.ddl_timeout_s}
 
     async def _connect(self) -> Connection:
         if self._connection is None:
@@ -45,7 +64,7 @@ class ClickHouse:
                 password=self._settings.password.get_secret_value(),
                 database=self._database,
                 connect_timeout=self._settings.connect_timeout_s,
-                send_receive_timeout=self._settings.send_receive_timeout_s,
+                send_receive_timeout=self._read_timeout_s,
             )
             await connection.connect()
             self._connection = connection
@@ -59,6 +78,7 @@ class ClickHouse:
         settings: dict[str, Any] | None = None,
     ) -> list[tuple[Any, ...]]:
         connection = await self._connect()
+        settings = {**self._query_settings, **(settings or {})}
         try:
             async with connection.cursor() as cursor:
                 if settings:

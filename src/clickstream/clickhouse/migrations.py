@@ -97,7 +97,7 @@ async def migrate(settings: ClickHouseSettings, database: str | None = None) -> 
     database = database or settings.database
     migrations = load()
     applied: list[str] = []
-    async with ClickHouse(settings) as clickhouse:
+    async with ClickHouse(settings, ddl=True) as clickhouse:
         # 0001 creates the database itself; it must run before the record table.
         first = migrations[0]
         await clickhouse.execute(first.render(settings, database))
@@ -118,7 +118,7 @@ async def migrate(settings: ClickHouseSettings, database: str | None = None) -> 
                 # The same statement on every node in turn, each its own.
                 local = migration.render(settings, database, on_cluster=False)
                 for node in await _cluster_nodes(clickhouse, settings):
-                    async with ClickHouse(node) as each:
+                    async with ClickHouse(node, ddl=True) as each:
                         await _apply(each, local)
             await clickhouse.execute(
                 f"INSERT INTO {database}.schema_migrations (version, name) VALUES",

@@ -18,7 +18,7 @@ async def ops_settings(settings: Settings, base_settings: Settings) -> AsyncIter
     on_cluster = (
         f"ON CLUSTER {clickhouse_settings.cluster}" if clickhouse_settings.replicated else ""
     )
-    async with ClickHouse(base_settings.clickhouse) as clickhouse:
+    async with ClickHouse(base_settings.clickhouse, ddl=True) as clickhouse:
         await clickhouse.execute(
             f"DROP DATABASE IF EXISTS {ingest_database(clickhouse_settings.database)} {on_cluster}"
         )

@@ -72,7 +72,7 @@ async def test_the_etl_user_inserts_through_its_door_only(base_settings: Setting
 
             await wait_until(landed, timeout_s=30)
     finally:
-        async with ClickHouse(base_settings.clickhouse) as clickhouse:
+        async with ClickHouse(base_settings.clickhouse, ddl=True) as clickhouse:
             on_cluster = (
                 f"ON CLUSTER {base_settings.clickhouse.cluster}"
                 if base_settings.clickhouse.replicated

@@ -145,8 +145,10 @@ class FakeClickHouse:
         self.done = done
         self.statements: list[tuple[str, Any]] = []
         self.closed = False
+        self.ddl = False
 
-    def __call__(self, settings: ClickHouseSettings) -> FakeClickHouse:
+    def __call__(self, settings: ClickHouseSettings, *, ddl: bool = False) -> FakeClickHouse:
+        self.ddl = ddl
         return self
 
     async def __aenter__(self) -> FakeClickHouse:
@@ -182,6 +184,7 @@ async def test_migrate_applies_what_has_not_run_and_records_it(
     for migration in pending:
         assert migration.render(SINGLE, "analytics") in queries
     assert fake.closed
+    assert fake.ddl, "a migration waits for every node, not a query's read timeout"
 
 
 class ColumnsAlreadyThere(FakeClickHouse):
