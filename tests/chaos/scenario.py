@@ -183,7 +183,10 @@ async def run_scenario(
         }
     )
     log_dir.mkdir(parents=True, exist_ok=True)
-    async with httpx.AsyncClient() as http:
+    # No kept-alive connections: ClickHouse closes an idle one after 3 s
+    # (keep_alive_timeout), and a query after a longer pause (a drain, a
+    # snapshot after a fault) read a closed socket: etl-kill's ReadError('').
+    async with httpx.AsyncClient(limits=httpx.Limits(max_keepalive_connections=0)) as http:
         run = Run(
             stack=stack,
             profile=profile,
