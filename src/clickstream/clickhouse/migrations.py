@@ -6,7 +6,10 @@ filled from the settings, so the same files serve one node (`single`) and the
 sharded, replicated cluster. A file creating table T may also use
 `${sharded_aggregating_engine}` (one copy per shard, like events_local) and
 `${global_merge_engine}` (small tables every node holds whole: rollups and
-their bookkeeping), whose ZooKeeper paths end in T. Every statement is idempotent (`IF NOT EXISTS`);
+their bookkeeping), whose ZooKeeper paths end in T. An analyst view's body
+is `${raw_<question>}` or `${served_<question>}`, rendered from the question's
+one file in `rollup_sql/` (a changed question needs a new migration that
+re-creates its views: applied ones never run again). Every statement is idempotent (`IF NOT EXISTS`);
 what ran is recorded in `<database>.schema_migrations` on the node we talk to.
 """
 
@@ -18,6 +21,7 @@ from importlib import resources
 from string import Template
 
 from clickstream.clickhouse.client import ClickHouse, ClickHouseError, error_code
+from clickstream.clickhouse.rollups import ROLLUPS
 from clickstream.config import ClickHouseSettings
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -58,6 +62,10 @@ class Migration:
                 else "ReplacingMergeTree()"
             ),
         }
+        # The analyst views' bodies, written once in rollup_sql/ (rollups.Rollup).
+        for rollup in ROLLUPS:
+            params[f"raw_{rollup.name}"] = rollup.raw_sql(database)
+            params[f"served_{rollup.name}"] = rollup.served_sql(database)
         created = _CREATED_TABLE.search(self.template)
         if created:
             names = {"database": database, "table": created.group(1)}

@@ -22,6 +22,7 @@ import logging
 import random
 import re
 import signal
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -62,6 +63,45 @@ class Rollup:
 
     def query(self, database: str, where: str = "") -> str:
         return Template(self.select).substitute(database=database, where=where)
+
+    def raw_sql(self, database: str) -> str:
+        """The `<name>_raw` view's body: the question over the whole history."""
+        return self.query(database)
+
+    def served_sql(self, database: str) -> str:
+        """The `<name>` view's body: fresh days' latest build, the others live.
+
+        Live from the first day without a fresh build on, so that partitions
+        before it are pruned (18.16 folds the scalar subquery before index
+        analysis), and only for days without one.
+        """
+        columns = ", ".join(self.columns)
+        fresh = f"SELECT day FROM {database}.rollup_fresh WHERE rollup_name = '{self.name}'"
+        live_filter = (
+            "\n    AND event_time >= (\n"
+            "        SELECT toDateTime(if(count() = 0, toDate('2105-12-31'), min(day)), 'UTC')\n"
+            f"        FROM {database}.rollup_arrived\n"
+            f"        WHERE day NOT IN ({fresh})\n"
+            "    )\n"
+            f"    AND toDate(event_time) NOT IN ({fresh})"
+        )
+        # Each `${where}` gets the filter at the indentation of its own line.
+        parts = self.select.split("${where}")
+        live = parts[0]
+        for part in parts[1:]:
+            indent = live[live.rfind("\n") + 1 :]
+            indent = indent[: len(indent) - len(indent.lstrip())]
+            live += live_filter.replace("\n", "\n" + indent) + part
+        live = Template(live).substitute(database=database)
+        return (
+            f"SELECT {columns}\n"
+            f"FROM {database}.{self.table}\n"
+            f"WHERE (day, build_id) IN (SELECT day, build_id FROM {database}.rollup_fresh "
+            f"WHERE rollup_name = '{self.name}')\n"
+            "UNION ALL\n"
+            f"SELECT {columns}\n"
+            "FROM\n(\n" + textwrap.indent(live, "    ") + "\n)"
+        )
 
     def build_sql(self, database: str, day: date, build_id: int) -> str:
         start, end = day.isoformat(), (day + timedelta(days=1)).isoformat()

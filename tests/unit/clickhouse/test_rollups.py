@@ -20,7 +20,9 @@ CLICKS, VIEWS = ROLLUPS[0], ROLLUPS[1]
 
 
 def statement(migration: Migration) -> str:
-    lines = [line for line in migration.template.splitlines() if not line.startswith("--")]
+    """The migration as one node runs it, `${database}` left as written."""
+    rendered = migration.render(ClickHouseSettings(), "${database}")
+    lines = [line for line in rendered.splitlines() if not line.startswith("--")]
     return "\n".join(lines).strip()
 
 

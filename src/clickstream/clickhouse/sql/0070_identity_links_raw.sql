@@ -3,11 +3,4 @@
 -- Computed from the whole history through FINAL: the reference the rollup-backed
 -- `identity_links` view is tested and benchmarked against.
 CREATE VIEW IF NOT EXISTS ${database}.identity_links_raw ${on_cluster} AS
-SELECT
-    toDate(event_time) AS day,
-    anonymous_id,
-    argMax(user_id, concat(toString(event_time), user_id)) AS identified_as,
-    max(event_time) AS linked_at
-FROM ${database}.events FINAL
-WHERE anonymous_id != '' AND user_id != ''
-GROUP BY day, anonymous_id
+${raw_identity_links}
