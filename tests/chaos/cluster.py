@@ -19,6 +19,7 @@ from clickstream_local import processes
 from clickstream_local.components import Component
 from clickstream_local.settings import LocalSettings
 from clickstream_local.stack import Stack, StackError, open_stack, running_topology
+from tests.chaos.freeze import thaw
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,7 +76,9 @@ def infrastructure(stack: Stack) -> list[Component]:
 
 
 def restore_infrastructure(stack: Stack) -> None:
-    """Start whatever a fault left stopped (idempotent), and wait until it answers."""
+    """Thaw what a fault froze, start what it left stopped (idempotent), wait until it answers."""
+    for component in infrastructure(stack):
+        thaw(component)
     stopped = [c for c in infrastructure(stack) if not processes.is_running(c)]
     for kind in ("zookeeper", "kafka", "clickhouse"):
         group = [c for c in stopped if c.kind == kind]

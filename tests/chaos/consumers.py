@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from clickstream.config import Settings
@@ -19,13 +20,15 @@ class EtlProcess:
 
     argv = (sys.executable, "-m", "clickstream", "etl")
 
-    def __init__(self, settings: Settings, log_path: Path, number: int) -> None:
+    def __init__(
+        self, settings: Settings, log_path: Path, number: int, extra_env: Mapping[str, str]
+    ) -> None:
         self.number = number
         self.log_path = log_path
         with log_path.open("ab") as log:
             self._proc = subprocess.Popen(
                 self.argv,
-                env=etl_env(settings),
+                env={**etl_env(settings), **extra_env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -64,9 +67,12 @@ class EtlProcess:
 class EtlPool:
     """Every ETL process of one scenario, including the ones that already ended."""
 
-    def __init__(self, settings: Settings, log_dir: Path) -> None:
+    def __init__(
+        self, settings: Settings, log_dir: Path, extra_env: Mapping[str, str] | None = None
+    ) -> None:
         self._settings = settings
         self._log_dir = log_dir
+        self._extra_env = dict(extra_env or {})
         self.processes: list[EtlProcess] = []
 
     @property
@@ -75,7 +81,9 @@ class EtlPool:
 
     def start(self) -> EtlProcess:
         number = len(self.processes) + 1
-        process = EtlProcess(self._settings, self._log_dir / f"etl-{number}.log", number)
+        process = EtlProcess(
+            self._settings, self._log_dir / f"etl-{number}.log", number, self._extra_env
+        )
         self.processes.append(process)
         return process
 
@@ -84,6 +92,19 @@ class EtlPool:
             self.start()
         for process in self.running[count:]:
             process.terminate()
+
+    def log_sizes(self) -> dict[Path, int]:
+        """Where every process' log ends now, for `log_since`."""
+        return {p.log_path: p.log_path.stat().st_size for p in self.processes}
+
+    def log_since(self, sizes: dict[Path, int]) -> list[str]:
+        """The log lines every process wrote after `sizes` was taken."""
+        lines = []
+        for process in self.processes:
+            with process.log_path.open("rb") as log:
+                log.seek(sizes.get(process.log_path, 0))
+                lines += log.read().decode(errors="replace").splitlines()
+        return lines
 
     def died_unexpectedly(self) -> list[EtlProcess]:
         return [p for p in self.processes if p.died_unexpectedly]

@@ -28,6 +28,7 @@ Outcome = Literal["acknowledged", "indeterminate", "rejected", "server_error"]
 SINGLE_PATH = "/api/v1/events"
 BATCH_PATH = "/api/v1/events/batch"
 TICK_S = 0.01
+LAG_PROBE_S = 0.1
 POOL_SIZE = 16
 KEEPALIVE_S = 2.0
 
@@ -43,6 +44,9 @@ class Attempt:
     status: int | None
     # The transport failure's class name when there was no HTTP answer.
     error: str | None = None
+    # When the request's head began to go out (after waiting for a pooled
+    # connection, which is the generator's own queue, not the API's).
+    sent: float | None = None
 
     @property
     def outcome(self) -> Outcome:
@@ -56,7 +60,8 @@ class Attempt:
 
     @property
     def latency_s(self) -> float:
-        return self.finished - self.started
+        """From the moment the request went out (its start, if it never did) to the answer."""
+        return self.finished - (self.sent if self.sent is not None else self.started)
 
     @property
     def answer(self) -> str:
@@ -141,6 +146,9 @@ class LoadGenerator:
         timeout_s: float = 10.0,
     ) -> None:
         self.ledger = Ledger()
+        # How late the generator's own event loop woke up, at worst: an answer
+        # seen late while the loop was late was measured late, not answered late.
+        self.max_loop_lag_s = 0.0
         self._api_url = api_url
         self._requests_per_s = rate / batch_size
         self._batch_size = batch_size
@@ -163,6 +171,7 @@ class LoadGenerator:
             keepalive_expiry=KEEPALIVE_S,
         )
         slots = asyncio.Semaphore(pools * POOL_SIZE)
+        lag_probe = asyncio.create_task(self._watch_loop_lag(stop))
         in_flight: set[asyncio.Task[None]] = set()
         async with contextlib.AsyncExitStack() as stack:
             clients = [
@@ -189,7 +198,15 @@ class LoadGenerator:
                 await asyncio.sleep(TICK_S)
             if in_flight:
                 await asyncio.wait(in_flight)
+        await lag_probe
         return self.ledger
+
+    async def _watch_loop_lag(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            before = time.monotonic()
+            await asyncio.sleep(LAG_PROBE_S)
+            lag = time.monotonic() - before - LAG_PROBE_S
+            self.max_loop_lag_s = max(self.max_loop_lag_s, lag)
 
     async def _send(self, client: httpx.AsyncClient, valid: bool) -> None:
         events = [self._events.make(valid=valid) for _ in range(self._batch_size)]
@@ -199,6 +216,12 @@ class LoadGenerator:
             path, body = BATCH_PATH, orjson.dumps({"events": events})
         ids = tuple(e["event_id"] for e in events)
         begun = time.monotonic()
+        sent: list[float] = []
+
+        async def trace(event: str, info: object) -> None:
+            if event == "http11.send_request_headers.started":
+                sent.append(time.monotonic())
+
         status: int | None = None
         error: str | None = None
         try:
@@ -206,11 +229,16 @@ class LoadGenerator:
             # own; a request as a whole gets `timeout_s`.
             async with asyncio.timeout(self.timeout_s):
                 response = await client.post(
-                    path, content=body, headers={"Content-Type": "application/json"}
+                    path,
+                    content=body,
+                    headers={"Content-Type": "application/json"},
+                    extensions={"trace": trace},
                 )
             status = response.status_code
         except TimeoutError:
             error = "Timeout"
         except httpx.HTTPError as failure:
             error = type(failure).__name__
-        self.ledger.attempts.append(Attempt(ids, valid, begun, time.monotonic(), status, error))
+        self.ledger.attempts.append(
+            Attempt(ids, valid, begun, time.monotonic(), status, error, sent[0] if sent else None)
+        )

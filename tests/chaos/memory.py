@@ -24,6 +24,22 @@ def children(pid: int) -> list[int]:
     return []
 
 
+def cpu_times_s(pid: int) -> tuple[float, float]:
+    """(seconds on a CPU, seconds runnable but waiting for one) since the process began."""
+    with contextlib.suppress(OSError, ValueError):
+        ran, waited, _ = Path(f"/proc/{pid}/schedstat").read_text().split()
+        return int(ran) / 1e9, int(waited) / 1e9
+    return 0.0, 0.0
+
+
+def cpu_pressure_s() -> float:
+    """Seconds (since boot) in which some runnable task waited for a CPU (PSI); 0 if unknown."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        some = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+        return int(some.rsplit("total=", 1)[1]) / 1e6
+    return 0.0
+
+
 class PeakRss:
     """Samples watched processes every `interval_s` in a thread; keeps each one's peak.
 

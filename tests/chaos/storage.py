@@ -94,6 +94,11 @@ class ClickHouseNodes:
                 per_shard[node.shard] = max(per_shard.get(node.shard, 0), int(answer[0][0]))
         return sum(per_shard.values())
 
+    async def node_rows(self, database: str, node: ClickHouseNode) -> int:
+        """Raw rows in one node's events_local."""
+        rows = await self.query(node, f"SELECT count() FROM {database}.events_local")
+        return int(rows[0][0])
+
     async def local_ids(self, database: str) -> set[str]:
         """Every id any reachable node holds in events_local, raw."""
         found: set[str] = set()
@@ -117,6 +122,16 @@ class ClickHouseNodes:
             raw=await self.ids(database, final=False),
             per_node=per_node,
         )
+
+    async def databases_named(self, prefix: str) -> set[str]:
+        """`port:database` for every database whose name starts with `prefix`, on any node."""
+        found: set[str] = set()
+        for node in self.nodes:
+            rows = await self.query(
+                node, f"SELECT name FROM system.databases WHERE startsWith(name, '{prefix}')"
+            )
+            found.update(f"{node.port}:{row[0]}" for row in rows)
+        return found
 
     async def drop_database(self, database: str, cluster: str) -> None:
         await self.query_any(f"DROP DATABASE IF EXISTS {database} ON CLUSTER {cluster}")
