@@ -28,7 +28,7 @@ def error_code(error: BaseException) -> tuple[int, str] | None:
 
 
 # A DDL connection reads this much longer than the server waits for its nodes,
-# so the server's own verdict (code 159, which node is late) arrives first.
+# so the server's own timeout, not ours, ends a statement a node never runs.
 DDL_READ_MARGIN_S = 30.0
 
 

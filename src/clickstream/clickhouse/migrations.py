@@ -62,10 +62,13 @@ class Migration:
                 else "ReplacingMergeTree()"
             ),
         }
-        # The analyst views' bodies, written once in rollup_sql/ (rollups.Rollup).
+        # The analyst views' bodies, written once in rollup_sql/ (rollups.Rollup);
+        # rendered only for the migration that names them.
         for rollup in ROLLUPS:
-            params[f"raw_{rollup.name}"] = rollup.raw_sql(database)
-            params[f"served_{rollup.name}"] = rollup.served_sql(database)
+            if f"${{raw_{rollup.name}}}" in self.template:
+                params[f"raw_{rollup.name}"] = rollup.raw_sql(database)
+            if f"${{served_{rollup.name}}}" in self.template:
+                params[f"served_{rollup.name}"] = rollup.served_sql(database)
         created = _CREATED_TABLE.search(self.template)
         if created:
             names = {"database": database, "table": created.group(1)}

@@ -48,9 +48,9 @@ class Rollup:
 
     `select` is the question over `${database}.events FINAL` (a file of
     `rollup_sql/`); `${where}` marks where a day restriction is appended to its
-    event filter. The `<name>_raw` view runs
-    it as is and the `<name>` view runs it live for stale days (a unit test
-    holds the migration files to this text).
+    event filter. The migrations render the `<name>_raw` view (`raw_sql`: it
+    as is) and the `<name>` view (`served_sql`: builds, and it live for stale
+    days) from this text.
     """
 
     name: str
