@@ -38,6 +38,11 @@ class ClickHouse:
     `ddl=True` is for schema changes, which ClickHouse answers only when every
     node of the cluster has run them: the connection waits `ddl_timeout_s` for
     that instead of a query's `send_receive_timeout_s`.
+
+    The server's own wait is set with a `SET` statement on the connection, not
+    as a query setting: asynch writes Int64 settings unsigned, which a server
+    that reads settings in binary (ClickHouse 18.16) takes as zigzag, so 180
+    arrived as 90.
     """
 
     def __init__(
@@ -47,12 +52,12 @@ class ClickHouse:
         self._database = database if database is not None else "default"
         self._connection: Connection | None = None
         self._read_timeout_s = settings.send_receive_timeout_s
-        self._query_settings: dict[str, Any] = {}
+        self._session: list[str] = []
         if ddl:
             self._read_timeout_s = max(
                 self._read_timeout_s, settings.ddl_timeout_s + DDL_READ_MARGIN_S
             )
-            self._query_settings = {"distributed_ddl_task_timeout": settings.ddl_timeout_s}
+            self._session = [f"SET distributed_ddl_task_timeout = {settings.ddl_timeout_s}"]
 
     async def _connect(self) -> Connection:
         if self._connection is None:
@@ -67,6 +72,14 @@ class ClickHouse:
                 send_receive_timeout=self._read_timeout_s,
             )
             await connection.connect()
+            try:
+                for statement in self._session:
+                    async with connection.cursor() as cursor:
+                        await cursor.execute(statement)
+            except BaseException:
+                with contextlib.suppress(*ClickHouseError):
+                    await connection.close()
+                raise
             self._connection = connection
         return self._connection
 
@@ -78,7 +91,6 @@ class ClickHouse:
         settings: dict[str, Any] | None = None,
     ) -> list[tuple[Any, ...]]:
         connection = await self._connect()
-        settings = {**self._query_settings, **(settings or {})}
         try:
             async with connection.cursor() as cursor:
                 if settings:

@@ -39,6 +39,21 @@ async def test_clickhouse_creates_inserts_and_selects(settings: Settings) -> Non
     assert rows == [(1, "a"), (2, "b")]
 
 
+async def test_a_schema_connection_sets_the_servers_ddl_wait(settings: Settings) -> None:
+    """The server waits `ddl_timeout_s` for its nodes: an odd value survives the
+    trip (asynch wrote Int64 query settings unsigned; 18.16 read 180 as 90)."""
+    odd = settings.clickhouse.model_copy(update={"ddl_timeout_s": 123})
+    async with ClickHouse(odd, ddl=True) as clickhouse:
+        rows = await clickhouse.execute(
+            "SELECT value FROM system.settings WHERE name = 'distributed_ddl_task_timeout'"
+        )
+        # And it holds for the connection's later statements too.
+        again = await clickhouse.execute(
+            "SELECT value FROM system.settings WHERE name = 'distributed_ddl_task_timeout'"
+        )
+    assert rows == again == [("123",)]
+
+
 def test_status_json_reports_every_component_healthy(stack: Stack) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "clickstream", "local", "status", "--json"],
