@@ -52,12 +52,13 @@ class ClickHouse:
         self._database = database if database is not None else "default"
         self._connection: Connection | None = None
         self._read_timeout_s = settings.send_receive_timeout_s
-        self._session: list[str] = []
+        # Sent once per connection (see above); None for a plain one.
+        self._session_setup: str | None = None
         if ddl:
             self._read_timeout_s = max(
                 self._read_timeout_s, settings.ddl_timeout_s + DDL_READ_MARGIN_S
             )
-            self._session = [f"SET distributed_ddl_task_timeout = {settings.ddl_timeout_s}"]
+            self._session_setup = f"SET distributed_ddl_task_timeout = {settings.ddl_timeout_s}"
 
     async def _connect(self) -> Connection:
         if self._connection is None:
@@ -73,9 +74,9 @@ class ClickHouse:
             )
             await connection.connect()
             try:
-                for statement in self._session:
+                if self._session_setup is not None:
                     async with connection.cursor() as cursor:
-                        await cursor.execute(statement)
+                        await cursor.execute(self._session_setup)
             except BaseException:
                 with contextlib.suppress(*ClickHouseError):
                     await connection.close()
