@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import threading
 import time
 import uuid
@@ -24,15 +23,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from playwright.async_api import Request as BrowserRequest
 
-from clickstream_local.settings import LocalSettings
-from clickstream_local.stack import Stack, find_stack
+from clickstream_local.stack import Stack
+from tests.local_stack import healthy_stack, no_stack
 
 SITE = Path(__file__).parent / "site"
 BATCH_PATH = "/api/v1/events/batch"
@@ -71,23 +70,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def stack() -> Stack:
-    local = LocalSettings()
-    found = find_stack(local)
-    if found is None:
-        _no_stack(f"no local stack was brought up under {local.state_dir.resolve()}")
-    unhealthy = [row["name"] for row in found.status()["components"] if not row["healthy"]]
-    if unhealthy:
-        _no_stack(f"the local stack is not healthy: {', '.join(unhealthy)}")
+    found = healthy_stack("`make test-browser`")
     if not Path(CHROMIUM).exists():
-        _no_stack(f"{CHROMIUM} is missing: scripts/install-system-deps.sh installs it")
+        no_stack(
+            f"{CHROMIUM} is missing: scripts/install-system-deps.sh installs it",
+            "`make test-browser`",
+        )
     return found
-
-
-def _no_stack(reason: str) -> NoReturn:
-    message = f"{reason}; run `make test-browser`"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,8 @@ tests never read each other's data.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
-from typing import NoReturn
 
 import pytest
 
@@ -22,8 +20,8 @@ from clickstream.clickhouse.migrations import migrate
 from clickstream.config import Settings
 from clickstream.suppression import ingest_database
 from clickstream_local import kafka_topics
-from clickstream_local.settings import LocalSettings
-from clickstream_local.stack import Stack, find_stack
+from clickstream_local.stack import Stack
+from tests.local_stack import healthy_stack
 
 TEST_PARTITIONS = 4
 
@@ -35,21 +33,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def stack() -> Stack:
-    local = LocalSettings()
-    found = find_stack(local)
-    if found is None:
-        _no_stack(f"no local stack was brought up under {local.state_dir.resolve()}")
-    unhealthy = [row["name"] for row in found.status()["components"] if not row["healthy"]]
-    if unhealthy:
-        _no_stack(f"the local stack is not healthy: {', '.join(unhealthy)}")
-    return found
-
-
-def _no_stack(reason: str) -> NoReturn:
-    message = f"{reason}; run `make test-integration` (or `make up` first)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+    return healthy_stack("`make test-integration` (or `make up` first)")
 
 
 @pytest.fixture(scope="session")
