@@ -23,9 +23,10 @@ def blocks(
     read it). Deterministic for the same rows, so a block retried after a
     restart is byte-identical again.
     """
-    distinct = list(dict.fromkeys(months))
-    if len(distinct) <= max_months:
+    # The usual batch (a set is cheaper than the ordered distinct months).
+    if len(set(months)) <= max_months:
         return [(list(rows), list(sources))]
+    distinct = list(dict.fromkeys(months))
     block_of = {month: i // max_months for i, month in enumerate(distinct)}
     split: list[tuple[list[bytes], list[S]]] = [
         ([], []) for _ in range(len(distinct) // max_months + 1)

@@ -193,7 +193,7 @@ class Etl:
     async def _consume(self) -> None:
         assert self._clients is not None and self._dead_letters is not None
         consumer, dead_letters = self._clients.consumer, self._dead_letters
-        suppressed = None if self._suppression is None else self._suppression.suppression.suppressed
+        suppression = None if self._suppression is None else self._suppression.suppression
         while not self.state.stopping:
             batch = self._batch
             room = max(1, batch.max_rows - len(batch.rows))
@@ -202,6 +202,10 @@ class Etl:
             )
             self.state.progressed()
             now = self._clock()
+            # No call per record while nobody is erased, the usual case.
+            suppressed = (
+                suppression.suppressed if suppression is not None and len(suppression) else None
+            )
             async with self._lock:
                 batch = self._batch
                 if self._tracer is not None:

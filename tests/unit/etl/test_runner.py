@@ -278,6 +278,9 @@ class FakeRefresher:
     def suppressed(self, value: bytes | None) -> bool:
         return value is not None and self.erased in value
 
+    def __len__(self) -> int:
+        return 1
+
     async def start(self) -> None:
         self.started = True
 
