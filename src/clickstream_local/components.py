@@ -28,9 +28,8 @@ Kind = Literal["zookeeper", "kafka", "clickhouse", "api", "etl"]
 
 # On one small machine the brokers and ClickHouse servers (up to seven) compete
 # with the API for the cores; in production they have machines of their own. A
-# lower priority keeps the API answering while they restart or load metadata
-# (nice execs, so the pid stays the server's).
-_BACKGROUND = ("nice", "-n", "5")
+# lower priority keeps the API answering while they restart or load metadata.
+BACKGROUND_NICE = 5
 ZOOKEEPER_CLASSPATH = "/usr/share/java/*:/usr/share/zookeeper/*:/etc/zookeeper/conf"
 CLUSTER_NAME = "clickstream"
 
@@ -47,6 +46,8 @@ class Component:
     files: dict[Path, str] = field(default_factory=dict)
     # Commands run once, before the first start (e.g. formatting Kafka's log dir).
     init: list[list[str]] = field(default_factory=list)
+    # Scheduling priority (`processes.start` sets the session's too); above 0 yields the cores.
+    nice: int = 0
 
     @property
     def log_file(self) -> Path:
@@ -148,7 +149,8 @@ def _kafka(local: LocalSettings, topology: Topology, libs: Path) -> list[Compone
                 kind="kafka",
                 ports={"kafka": ports[i], "controller": controller_ports[i]},
                 workdir=workdir,
-                argv=[*_BACKGROUND, *java, "kafka.Kafka", str(props)],
+                argv=[*java, "kafka.Kafka", str(props)],
+                nice=BACKGROUND_NICE,
                 files={
                     props: "".join(f"{k}={v}\n" for k, v in properties.items()),
                     log4j: KAFKA_LOG4J,
@@ -261,7 +263,8 @@ def _clickhouse(local: LocalSettings, topology: Topology) -> list[Component]:
                     "interserver": node.interserver_port,
                 },
                 workdir=workdir,
-                argv=[*_BACKGROUND, _clickhouse_server(), f"--config-file={config}"],
+                argv=[_clickhouse_server(), f"--config-file={config}"],
+                nice=BACKGROUND_NICE,
                 files={config: config_text, workdir / "users.xml": CLICKHOUSE_USERS},
             )
         )

@@ -71,7 +71,7 @@ def start(component: Component, extra_env: dict[str, str] | None = None) -> int:
     # that `down` cannot find: it waits until the pid is on disk.
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     try:
-        pid = _spawn(component.argv, component.workdir, env, component.log_file)
+        pid = _spawn(component.argv, component.workdir, env, component.log_file, component.nice)
         stat = _stat(pid)
         component.pid_file.write_text(f"{pid} {stat[19] if stat else 0}")
     finally:
@@ -79,8 +79,8 @@ def start(component: Component, extra_env: dict[str, str] | None = None) -> int:
     return pid
 
 
-def _spawn(argv: list[str], cwd: Path, env: dict[str, str], log_file: Path) -> int:
-    """fork + exec into a new session, output appended to `log_file`.
+def _spawn(argv: list[str], cwd: Path, env: dict[str, str], log_file: Path, nice: int = 0) -> int:
+    """fork + exec into a new session at priority `nice`, output appended to `log_file`.
 
     Not subprocess.Popen: these processes outlive the Popen object by design,
     and Popen warns about every child still running when it is collected.
@@ -93,6 +93,8 @@ def _spawn(argv: list[str], cwd: Path, env: dict[str, str], log_file: Path) -> i
             # The mask survives exec: unblock what `start` blocked.
             signal.pthread_sigmask(signal.SIG_SETMASK, set())
             os.setsid()
+            if nice:
+                _lower_priority(nice)
             os.chdir(cwd)
             os.dup2(null_fd, 0)
             os.dup2(log_fd, 1)
@@ -106,6 +108,21 @@ def _spawn(argv: list[str], cwd: Path, env: dict[str, str], log_file: Path) -> i
     os.close(log_fd)
     os.close(null_fd)
     return pid
+
+
+def _lower_priority(nice: int) -> None:
+    """The calling process' nice value, and its session's: the one that counts.
+
+    With the kernel's autogroup scheduling (Debian's default,
+    /proc/sys/kernel/sched_autogroup_enabled), the cores are shared fairly
+    between sessions first, and a process' own nice value only orders it within
+    its session. Every component runs in a session of its own, so each niced
+    broker's session would still get as much CPU as the API's; the session's
+    (autogroup's) nice value is what yields it.
+    """
+    os.nice(nice)
+    with contextlib.suppress(OSError), open("/proc/self/autogroup", "w") as autogroup:
+        autogroup.write(str(nice))
 
 
 def stop(component: Component, *, kill: bool = False, timeout_s: float = 30.0) -> bool:
