@@ -17,9 +17,11 @@ from clickstream.events.models import BaseEvent, BatchRequest, EventRequest, Vid
 from clickstream.useragent import Client, client_of
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__,
+# which made its construction a sixth of to_record's time (once per event).
+@dataclass(slots=True)
 class Record:
-    """One Kafka record, ready for the producer."""
+    """One Kafka record, ready for the producer; not changed after it is made."""
 
     key: bytes
     value: bytes
@@ -115,15 +117,19 @@ def records_for(
     items = [request.event] if isinstance(request, EventRequest) else request.events
     offset = None if request.sent_at is None else _skew(received_at - request.sent_at, time_policy)
     # Both times lie in [2000, 2100), so the sum cannot overflow datetime.
-    times = [event.timestamp if offset is None else event.timestamp + offset for event in items]
+    if offset is None:
+        times = [event.timestamp for event in items]
+    else:
+        times = [event.timestamp + offset for event in items]
     earliest = received_at - timedelta(days=time_policy.max_past_days)
     latest = received_at + timedelta(seconds=time_policy.max_future_s)
-    outside = [
-        (["body", "event"] if single else ["body", "events", index], event, time_)
-        for index, (event, time_) in enumerate(zip(items, times, strict=True))
-        if not earliest <= time_ <= latest
-    ]
-    if outside:
+    # min and max first: the per-event search runs only for a request to refuse.
+    if min(times) < earliest or max(times) > latest:
+        outside = [
+            (["body", "event"] if single else ["body", "events", index], event, time_)
+            for index, (event, time_) in enumerate(zip(items, times, strict=True))
+            if not earliest <= time_ <= latest
+        ]
         raise InvalidEvent(
             [
                 _outside_window(where, event, time_, earliest, latest)
