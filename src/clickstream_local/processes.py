@@ -117,8 +117,8 @@ def _lower_priority(nice: int) -> None:
     /proc/sys/kernel/sched_autogroup_enabled), the cores are shared fairly
     between sessions first, and a process' own nice value only orders it within
     its session. Every component runs in a session of its own, so each niced
-    broker's session would still get as much CPU as the API's; the session's
-    (autogroup's) nice value is what yields it.
+    ClickHouse server's session would still get as much CPU as the API's; the
+    session's (autogroup's) nice value is what yields it.
     """
     os.nice(nice)
     with contextlib.suppress(OSError), open("/proc/self/autogroup", "w") as autogroup:
