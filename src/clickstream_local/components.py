@@ -106,11 +106,24 @@ def _topology_dir(local: LocalSettings, topology: Topology) -> Path:
     return local.state_dir.resolve() / topology
 
 
+def new_cluster_id() -> str:
+    """A KRaft cluster id as Kafka's own `Uuid.randomUuid` makes one.
+
+    That is a random UUID in unpadded URL-safe base64, drawn again while it
+    starts with "-": one in 64 does, and Kafka's tools would read it as an
+    option.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 def _cluster_id(state_dir: Path) -> str:
     path = state_dir / "kafka-cluster-id"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode())
+        path.write_text(new_cluster_id())
     return path.read_text().strip()
 
 
@@ -164,8 +177,9 @@ def _kafka(local: LocalSettings, topology: Topology, libs: Path) -> list[Compone
                         "kafka.tools.StorageTool",
                         "format",
                         "--ignore-formatted",
-                        "-t",
-                        cluster_id,
+                        # One token, so that an id kept from before the
+                        # rule above, starting with "-", still parses.
+                        f"--cluster-id={cluster_id}",
                         "-c",
                         str(props),
                     ]

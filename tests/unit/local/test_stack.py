@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import uuid
 from pathlib import Path
 
 import pytest
 
-from clickstream_local import stack
+from clickstream_local import components, stack
 from clickstream_local.components import plan
 from clickstream_local.settings import LocalSettings
 
@@ -52,3 +54,24 @@ def test_the_local_api_allows_any_origin_unless_the_caller_says_otherwise(
     assert api_env()["CLICKSTREAM_API__CORS_ALLOW_ORIGINS"] == '["*"]'
     monkeypatch.setenv("CLICKSTREAM_API__CORS_ALLOW_ORIGINS", '["https://cinema.example"]')
     assert api_env()["CLICKSTREAM_API__CORS_ALLOW_ORIGINS"] == '["https://cinema.example"]'
+
+
+def test_a_kafka_cluster_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Kafka's storage tool reads "-t -Agc..." as two options and refuses to
+    # format; one UUID in 64 encodes to an id starting with "-".
+    dashed = uuid.UUID(bytes=base64.urlsafe_b64decode("-AgcnSglQ5GlnjXSoavArA=="))
+    plain = uuid.UUID(bytes=base64.urlsafe_b64decode("AgcnSglQ5GlnjXSoavArAA=="))
+    drawn = iter([dashed, plain])
+    monkeypatch.setattr(uuid, "uuid4", lambda: next(drawn))
+
+    assert components.new_cluster_id() == "AgcnSglQ5GlnjXSoavArAA"
+
+
+def test_the_storage_tool_gets_the_cluster_id_as_one_token(local: LocalSettings) -> None:
+    (local.state_dir / "single").mkdir(parents=True)
+    (local.state_dir / "single" / "kafka-cluster-id").write_text("-AgcnSglQ5GlnjXSoavArA")
+    [kafka] = [c for c in plan(local, "single", local.cache_dir).components if c.kind == "kafka"]
+
+    [format_argv] = kafka.init
+
+    assert "--cluster-id=-AgcnSglQ5GlnjXSoavArA" in format_argv
