@@ -6,11 +6,9 @@ config files and data directories. Nothing here starts anything.
 
 from __future__ import annotations
 
-import base64
 import os
 import shutil
 import sys
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -21,7 +19,7 @@ from clickstream_local.clickhouse_config import (
     ETL_DATABASE_SUFFIX,
     ETL_USER,
 )
-from clickstream_local.kafka_config import KAFKA_LOG4J, broker_properties
+from clickstream_local.kafka_config import KAFKA_LOG4J, broker_properties, cluster_id_of
 from clickstream_local.settings import LocalSettings, Topology
 
 Kind = Literal["zookeeper", "kafka", "clickhouse", "api", "etl"]
@@ -106,34 +104,13 @@ def _topology_dir(local: LocalSettings, topology: Topology) -> Path:
     return local.state_dir.resolve() / topology
 
 
-def new_cluster_id() -> str:
-    """A KRaft cluster id as Kafka's own `Uuid.randomUuid` makes one.
-
-    That is a random UUID in unpadded URL-safe base64, drawn again while it
-    starts with "-": one in 64 does, and Kafka's tools would read it as an
-    option.
-    """
-    while True:
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
-        if not cluster_id.startswith("-"):
-            return cluster_id
-
-
-def _cluster_id(state_dir: Path) -> str:
-    path = state_dir / "kafka-cluster-id"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(new_cluster_id())
-    return path.read_text().strip()
-
-
 def _kafka(local: LocalSettings, topology: Topology, libs: Path) -> list[Component]:
     state = _topology_dir(local, topology)
     count = 3 if topology == "cluster" else 1
     ports = [local.kafka_port + i for i in range(count)]
     controller_ports = [port + 100 for port in ports]
     voters = ",".join(f"{i + 1}@127.0.0.1:{controller_ports[i]}" for i in range(count))
-    cluster_id = _cluster_id(state)
+    cluster_id = cluster_id_of(state)
     classpath = f"{libs.resolve()}/*"
     components = []
     for i in range(count):

@@ -2,7 +2,31 @@
 
 from __future__ import annotations
 
+import base64
+import uuid
 from pathlib import Path
+
+
+def new_cluster_id() -> str:
+    """A KRaft cluster id as Kafka's own `Uuid.randomUuid` makes one.
+
+    That is a random UUID in unpadded URL-safe base64, drawn again while it
+    starts with "-": one in 64 does, and Kafka's tools would read it as an
+    option.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
+def cluster_id_of(state_dir: Path) -> str:
+    """The topology's KRaft cluster id, drawn on first use and kept in `state_dir`."""
+    path = state_dir / "kafka-cluster-id"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(new_cluster_id())
+    return path.read_text().strip()
 
 
 def broker_properties(

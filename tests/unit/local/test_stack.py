@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from clickstream_local import components, stack
+from clickstream_local import kafka_config, stack
 from clickstream_local.components import plan
 from clickstream_local.settings import LocalSettings
 
@@ -64,7 +64,7 @@ def test_a_kafka_cluster_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyP
     drawn = iter([dashed, plain])
     monkeypatch.setattr(uuid, "uuid4", lambda: next(drawn))
 
-    assert components.new_cluster_id() == "AgcnSglQ5GlnjXSoavArAA"
+    assert kafka_config.new_cluster_id() == "AgcnSglQ5GlnjXSoavArAA"
 
 
 def test_the_storage_tool_gets_the_cluster_id_as_one_token(local: LocalSettings) -> None:
