@@ -19,7 +19,14 @@ from clickstream_local.clickhouse_config import (
     ETL_DATABASE_SUFFIX,
     ETL_USER,
 )
-from clickstream_local.kafka_config import KAFKA_LOG4J, broker_properties, cluster_id_of
+from clickstream_local.kafka_cds import archive_options
+from clickstream_local.kafka_config import (
+    JIT_QUICK_ONLY,
+    KAFKA_JVM_OPTIONS,
+    KAFKA_LOG4J,
+    broker_properties,
+    cluster_id_of,
+)
 from clickstream_local.settings import LocalSettings, Topology
 
 Kind = Literal["zookeeper", "kafka", "clickhouse", "api", "etl"]
@@ -112,6 +119,7 @@ def _kafka(local: LocalSettings, topology: Topology, libs: Path) -> list[Compone
     voters = ",".join(f"{i + 1}@127.0.0.1:{controller_ports[i]}" for i in range(count))
     cluster_id = cluster_id_of(state)
     classpath = f"{libs.resolve()}/*"
+    archive = archive_options(libs)
     components = []
     for i in range(count):
         workdir = state / f"kafka-{i + 1}"
@@ -119,11 +127,8 @@ def _kafka(local: LocalSettings, topology: Topology, libs: Path) -> list[Compone
         log4j = workdir / "log4j2.properties"
         java = [
             "java",
-            "-Xms256m",
-            "-Xmx512m",
-            "-XX:+UseG1GC",
-            "-XX:MaxGCPauseMillis=20",
-            "-Djava.awt.headless=true",
+            *KAFKA_JVM_OPTIONS,
+            *archive,
             f"-Dlog4j2.configurationFile={log4j}",
             "-cp",
             classpath,
@@ -178,6 +183,7 @@ def _zookeeper(local: LocalSettings) -> Component:
             "java",
             "-Xms64m",
             "-Xmx256m",
+            JIT_QUICK_ONLY,
             "-cp",
             ZOOKEEPER_CLASSPATH,
             "org.apache.zookeeper.server.quorum.QuorumPeerMain",

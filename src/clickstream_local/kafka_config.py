@@ -6,6 +6,23 @@ import base64
 import uuid
 from pathlib import Path
 
+JIT_QUICK_ONLY = "-XX:TieredStopAtLevel=1"
+
+# Every local Kafka JVM's options: the brokers', their storage tool's and the
+# class archive's training run (kafka_cds.py), which must match the brokers'.
+KAFKA_JVM_OPTIONS = (
+    "-Xms256m",
+    "-Xmx512m",
+    "-XX:+UseG1GC",
+    "-XX:MaxGCPauseMillis=20",
+    "-Djava.awt.headless=true",
+    # The quick JIT (C1) only. On two shared cores the optimising compiler
+    # (C2) cost more CPU than it saved: a broker used 16.6-17.2 s of CPU in
+    # `make bench-ingest` with it, 10.2 s without, and the API answered as
+    # many events or more (docs/chaos.md, 2026-12-02).
+    JIT_QUICK_ONLY,
+)
+
 
 def new_cluster_id() -> str:
     """A KRaft cluster id as Kafka's own `Uuid.randomUuid` makes one.

@@ -14,6 +14,9 @@ from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
+from clickstream_local import kafka_cds
+from clickstream_local.kafka_config import KAFKA_JVM_OPTIONS
+
 DEBIAN_PACKAGES = ("clickhouse-server", "clickhouse-client", "zookeeper")
 CLICKHOUSE_BIN = Path("/usr/sbin/clickhouse-server")
 ZOOKEEPER_SHARE = Path("/usr/share/zookeeper")
@@ -137,4 +140,6 @@ def provision(cache_dir: Path) -> Path:
     """Install what is missing; returns the Kafka classpath directory."""
     ensure_debian_packages()
     ensure_java()
-    return kafka_libs(cache_dir)
+    libs = kafka_libs(cache_dir)
+    kafka_cds.ensure_archive(libs, list(KAFKA_JVM_OPTIONS), say)
+    return libs

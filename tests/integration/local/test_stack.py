@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,6 +14,8 @@ from aiokafka import AIOKafkaProducer
 
 from clickstream.clickhouse.client import ClickHouse
 from clickstream.config import Settings
+from clickstream_local.kafka_cds import archive_path
+from clickstream_local.processes import read_pid
 from clickstream_local.stack import Stack
 from tests.integration.pipeline import event, read_topic, wait_until
 
@@ -82,6 +85,18 @@ def test_one_component_stops_and_starts(stack: Stack) -> None:
     row = next(r for r in stack.status()["components"] if r["name"] == name)
     assert (row["running"], row["healthy"]) == (True, True)
     assert component.log_file.exists()
+
+
+def test_every_broker_maps_the_class_archive(stack: Stack) -> None:
+    """The JVM skips an archive it cannot use with only a warning: read its mappings."""
+    brokers = [c for c in stack.plan.components if c.kind == "kafka"]
+    archive = archive_path(Path(brokers[0].argv[brokers[0].argv.index("-cp") + 1]).parent)
+    assert archive.exists()
+    for broker in brokers:
+        pid = read_pid(broker)
+        assert pid is not None, broker.name
+        maps = Path(f"/proc/{pid}/maps").read_text()
+        assert str(archive) in maps, f"{broker.name} runs without {archive}"
 
 
 async def test_the_stacks_own_pipeline_loads_an_event(stack: Stack) -> None:
