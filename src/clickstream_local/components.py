@@ -27,18 +27,11 @@ from clickstream_local.kafka_config import (
     broker_properties,
     cluster_id_of,
 )
+from clickstream_local.priorities import API_NICE, CLICKHOUSE_NICE
 from clickstream_local.settings import LocalSettings, Topology
 
 Kind = Literal["zookeeper", "kafka", "clickhouse", "api", "etl"]
 
-# On one small machine the ClickHouse servers (up to four) compete with the API
-# and the brokers for the cores; in production they have machines of their own.
-# A lower priority keeps the API answering while they restart or load metadata.
-# Not the brokers: the API's answer waits for their acknowledgement (full chaos
-# runs with the brokers at nice 5 had the API answer 6-219 requests 503,
-# acknowledgements past the deadline, while the four ClickHouse servers
-# restarted). Not ZooKeeper: its sessions expire when it is slow to answer.
-CLICKHOUSE_NICE = 10
 ZOOKEEPER_CLASSPATH = "/usr/share/java/*:/usr/share/zookeeper/*:/etc/zookeeper/conf"
 CLUSTER_NAME = "clickstream"
 
@@ -303,6 +296,7 @@ def _pipeline(
             ports={"http": local.api_port},
             workdir=state / "api",
             argv=[*cli, "api"],
+            nice=API_NICE,
             env={
                 **env,
                 "OTEL_SERVICE_NAME": "clickstream-api",

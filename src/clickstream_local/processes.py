@@ -94,7 +94,7 @@ def _spawn(argv: list[str], cwd: Path, env: dict[str, str], log_file: Path, nice
             signal.pthread_sigmask(signal.SIG_SETMASK, set())
             os.setsid()
             if nice:
-                _lower_priority(nice)
+                _set_priority(nice)
             os.chdir(cwd)
             os.dup2(null_fd, 0)
             os.dup2(log_fd, 1)
@@ -110,7 +110,7 @@ def _spawn(argv: list[str], cwd: Path, env: dict[str, str], log_file: Path, nice
     return pid
 
 
-def _lower_priority(nice: int) -> None:
+def _set_priority(nice: int) -> None:
     """The calling process' nice value, and its session's: the one that counts.
 
     With the kernel's autogroup scheduling (Debian's default,
@@ -118,9 +118,11 @@ def _lower_priority(nice: int) -> None:
     between sessions first, and a process' own nice value only orders it within
     its session. Every component runs in a session of its own, so each niced
     ClickHouse server's session would still get as much CPU as the API's; the
-    session's (autogroup's) nice value is what yields it.
+    session's (autogroup's) nice value is what yields it. A negative value
+    needs root; without it the process keeps its priority.
     """
-    os.nice(nice)
+    with contextlib.suppress(PermissionError):
+        os.nice(nice)
     with contextlib.suppress(OSError), open("/proc/self/autogroup", "w") as autogroup:
         autogroup.write(str(nice))
 

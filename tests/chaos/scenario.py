@@ -17,6 +17,7 @@ import uuid
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -404,6 +405,8 @@ def _expect_everywhere(run: Run) -> None:
     if in_gap:
         run.note(f"no answer while the API was down on purpose: {Ledger.answers(in_gap)}")
     hangs = [a for a in no_answer if a.error == "Timeout"]
+    if hangs:
+        run.note(f"unanswered within 10 s: {_when(run, hangs)}")
     if hangs and not run.profile.judge_hangs:
         run.note(
             f"not judged in the {run.profile.name} run: {len(hangs)} requests without an "
@@ -440,6 +443,18 @@ def _expect_everywhere(run: Run) -> None:
         f"load generator's event loop late by {run.load.max_loop_lag_s:.2f}s at most; "
         f"machine load {load_1:.1f} (1 min), {load_5:.1f} (5 min) on {os.cpu_count()} CPUs"
     )
+
+
+def _when(run: Run, attempts: list[Attempt]) -> str:
+    """When each request began (since the load, and UTC to match the API's log),
+    and how long it waited for a pooled connection before its head went out."""
+    wall = time.time() - time.monotonic()
+    described = []
+    for a in sorted(attempts, key=lambda a: a.started)[:10]:
+        utc = datetime.fromtimestamp(a.started + wall, UTC).strftime("%H:%M:%S.%f")[:-3]
+        head = "never sent" if a.sent is None else f"head out after {a.sent - a.started:.2f}s"
+        described.append(f"+{a.started - run.marks['load']:.1f}s ({utc} UTC, {head})")
+    return ", ".join(described)
 
 
 async def _tear_down(run: Run) -> None:

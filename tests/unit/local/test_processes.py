@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from clickstream_local import processes
-from clickstream_local.components import CLICKHOUSE_NICE, Component, plan
+from clickstream_local.components import Component, plan
+from clickstream_local.priorities import API_NICE, CLICKHOUSE_NICE
 from clickstream_local.settings import LocalSettings
 
 AUTOGROUP = Path("/proc/self/autogroup")
@@ -67,5 +68,20 @@ def test_clickhouse_yields_to_the_api_and_the_brokers(tmp_path: Path, topology: 
     nices = {c.kind: c.nice for c in components}
     # The API's answer waits for the brokers' acknowledgement; ZooKeeper's
     # sessions expire when it answers late.
-    assert nices["api"] == nices["etl"] == nices["kafka"] == nices.get("zookeeper", 0) == 0
+    assert nices["etl"] == nices["kafka"] == nices.get("zookeeper", 0) == 0
     assert nices["clickhouse"] == CLICKHOUSE_NICE > 0
+    assert nices["api"] == API_NICE < 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a negative nice value needs root")
+def test_the_api_goes_first_in_its_own_session_too(tmp_path: Path) -> None:
+    sleeper = Component("sleeper", "api", {}, tmp_path, argv=["sleep", "60"], nice=API_NICE)
+
+    pid = _started(sleeper)
+    try:
+        assert _nice_of(pid) == max(-20, _nice_of(os.getpid()) + API_NICE)
+        if AUTOGROUP.exists():
+            assert Path(f"/proc/{pid}/autogroup").read_text().split()[-1] == str(API_NICE)
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
