@@ -48,7 +48,8 @@ class Component:
     files: dict[Path, str] = field(default_factory=dict)
     # Commands run once, before the first start (e.g. formatting Kafka's log dir).
     init: list[list[str]] = field(default_factory=list)
-    # Scheduling priority (`processes.start` sets the session's too); above 0 yields the cores.
+    # Scheduling priority (`processes.start` sets the session's too): above 0
+    # yields the cores, below 0 goes first (root only; priorities.py).
     nice: int = 0
 
     @property

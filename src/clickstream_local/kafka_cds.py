@@ -68,7 +68,7 @@ def ensure_archive(libs: Path, jvm_options: list[str], say: Callable[[str], None
     try:
         _make(libs, jvm_options, path)
     except (OSError, subprocess.SubprocessError, RuntimeError) as error:
-        say(f"no class archive, brokers start without it: {error}")
+        say(f"no class archive, brokers start without it (delete {failed} to try again): {error}")
         failed.write_text(f"{error}\n")
         return None
     return path
@@ -121,8 +121,13 @@ def _make(libs: Path, jvm_options: list[str], path: Path) -> None:
                 time.sleep(SETTLE_S)
             finally:
                 broker.send_signal(signal.SIGTERM)
-                # The archive is written as the JVM exits: a few seconds.
-                broker.wait(timeout=START_TIMEOUT_S)
+                try:
+                    # The archive is written as the JVM exits: a few seconds.
+                    broker.wait(timeout=START_TIMEOUT_S)
+                except subprocess.TimeoutExpired:
+                    broker.kill()
+                    broker.wait()
+                    raise
         check = subprocess.run(
             [*java, "-Xshare:on", f"-XX:SharedArchiveFile={draft}", *classpath, "-version"],
             capture_output=True,
