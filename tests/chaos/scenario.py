@@ -447,7 +447,7 @@ def _expect_everywhere(run: Run) -> None:
 
 def _when(run: Run, attempts: list[Attempt]) -> str:
     """When each request began (since the load, and UTC to match the API's log),
-    and how long it waited for a pooled connection before its head went out."""
+    and how long it waited in the client (pool or connect) before its head went out."""
     wall = time.time() - time.monotonic()
     described = []
     for a in sorted(attempts, key=lambda a: a.started)[:10]:

@@ -16,6 +16,7 @@ from clickstream.clickhouse.client import ClickHouse
 from clickstream.config import Settings
 from clickstream_local.kafka_cds import archive_path
 from clickstream_local.processes import read_pid
+from clickstream_local.provision import kafka_libs_dir
 from clickstream_local.stack import Stack
 from tests.integration.pipeline import event, read_topic, wait_until
 
@@ -89,10 +90,9 @@ def test_one_component_stops_and_starts(stack: Stack) -> None:
 
 def test_every_broker_maps_the_class_archive(stack: Stack) -> None:
     """The JVM skips an archive it cannot use with only a warning: read its mappings."""
-    brokers = [c for c in stack.plan.components if c.kind == "kafka"]
-    archive = archive_path(Path(brokers[0].argv[brokers[0].argv.index("-cp") + 1]).parent)
+    archive = archive_path(kafka_libs_dir(stack.local.cache_dir.resolve()))
     assert archive.exists()
-    for broker in brokers:
+    for broker in (c for c in stack.plan.components if c.kind == "kafka"):
         pid = read_pid(broker)
         assert pid is not None, broker.name
         maps = Path(f"/proc/{pid}/maps").read_text()
