@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import functools
 import itertools
+import ssl
 import time
 import uuid
 from collections.abc import Iterable
@@ -29,8 +30,12 @@ SINGLE_PATH = "/api/v1/events"
 BATCH_PATH = "/api/v1/events/batch"
 TICK_S = 0.01
 LAG_PROBE_S = 0.1
-POOL_SIZE = 16
 KEEPALIVE_S = 2.0
+# httpcore's trace events this generator times (see `Attempt`).
+_HEAD_SENT = "http11.send_request_headers.started"
+_CONNECT_STARTED = "connection.connect_tcp.started"
+_CONNECTED = "connection.connect_tcp.complete"
+_TRACED = frozenset({_HEAD_SENT, _CONNECT_STARTED, _CONNECTED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +49,12 @@ class Attempt:
     status: int | None
     # The transport failure's class name when there was no HTTP answer.
     error: str | None = None
-    # When the request's head began to go out (after waiting for a pooled
-    # connection, which is the generator's own queue, not the API's).
+    # When the request's head began to go out (after its connect, if it made one).
     sent: float | None = None
+    # When this request opened a new TCP connection: when the connect began
+    # and when the API's kernel completed it.
+    connect_started: float | None = None
+    connected: float | None = None
 
     @property
     def outcome(self) -> Outcome:
@@ -122,9 +130,10 @@ class EventFactory:
         return body
 
 
-def _done(busy: list[int], pool: int, slots: asyncio.Semaphore, _: object) -> None:
-    busy[pool] -= 1
-    slots.release()
+def _release(
+    free: asyncio.LifoQueue[httpx.AsyncClient], client: httpx.AsyncClient, _: object
+) -> None:
+    free.put_nowait(client)
 
 
 class LoadGenerator:
@@ -158,40 +167,47 @@ class LoadGenerator:
         self._events = EventFactory(tag)
 
     async def run(self, stop: asyncio.Event) -> Ledger:
-        # Several small pools, not one big one: httpcore scans its whole pool
-        # for every request, which with hundreds of slow requests in flight
-        # costs more CPU than the requests and shows up as client latency.
-        pools = max(1, self._concurrency // POOL_SIZE)
+        # One client of one connection per slot, each used by one request at a
+        # time, like as many browsers. A shared pool queues requests in the
+        # generator itself: with 16 connections per pool, requests started
+        # before kafka-leader-down's kill waited 5.1-5.8 s in httpcore's pool
+        # (their connect, when they made one, took 0.1 s) and then counted as
+        # unanswered within 10 s, though the API answered them within 5.2 s.
         # Idle connections are dropped before gunicorn's keep-alive (5 s) closes
         # them: a request on a connection the server is closing fails with no
         # answer, an artefact of the client that would pass for a hang.
         limits = httpx.Limits(
-            max_connections=POOL_SIZE,
-            max_keepalive_connections=POOL_SIZE,
-            keepalive_expiry=KEEPALIVE_S,
+            max_connections=1, max_keepalive_connections=1, keepalive_expiry=KEEPALIVE_S
         )
-        slots = asyncio.Semaphore(pools * POOL_SIZE)
+        # One TLS context for all: httpx would build one per client (the API is
+        # plain HTTP here, but building hundreds costs seconds of CPU).
+        tls = ssl.create_default_context()
         lag_probe = asyncio.create_task(self._watch_loop_lag(stop))
         in_flight: set[asyncio.Task[None]] = set()
         async with contextlib.AsyncExitStack() as stack:
-            clients = [
-                await stack.enter_async_context(
-                    httpx.AsyncClient(base_url=self._api_url, limits=limits, timeout=self.timeout_s)
+            # Last in, first out: the clients used most recently keep their
+            # connection alive, the rest expire, as with one pool.
+            free: asyncio.LifoQueue[httpx.AsyncClient] = asyncio.LifoQueue()
+            for _ in range(self._concurrency):
+                free.put_nowait(
+                    await stack.enter_async_context(
+                        httpx.AsyncClient(
+                            base_url=self._api_url,
+                            limits=limits,
+                            timeout=self.timeout_s,
+                            verify=tls,
+                        )
+                    )
                 )
-                for _ in range(pools)
-            ]
-            busy = [0] * pools
             started = time.monotonic()
             launched = 0
             while not stop.is_set():
                 due = int((time.monotonic() - started) * self._requests_per_s)
                 while launched < due and not stop.is_set():
-                    await slots.acquire()
+                    client = await free.get()
                     valid = self._invalid_every <= 0 or launched % self._invalid_every != 1
-                    pool = min(range(pools), key=busy.__getitem__)
-                    busy[pool] += 1
-                    task = asyncio.create_task(self._send(clients[pool], valid))
-                    task.add_done_callback(functools.partial(_done, busy, pool, slots))
+                    task = asyncio.create_task(self._send(client, valid))
+                    task.add_done_callback(functools.partial(_release, free, client))
                     in_flight.add(task)
                     task.add_done_callback(in_flight.discard)
                     launched += 1
@@ -216,11 +232,11 @@ class LoadGenerator:
             path, body = BATCH_PATH, orjson.dumps({"events": events})
         ids = tuple(e["event_id"] for e in events)
         begun = time.monotonic()
-        sent: list[float] = []
+        marks: dict[str, float] = {}
 
         async def trace(event: str, info: object) -> None:
-            if event == "http11.send_request_headers.started":
-                sent.append(time.monotonic())
+            if event in _TRACED:
+                marks.setdefault(event, time.monotonic())
 
         status: int | None = None
         error: str | None = None
@@ -240,5 +256,15 @@ class LoadGenerator:
         except httpx.HTTPError as failure:
             error = type(failure).__name__
         self.ledger.attempts.append(
-            Attempt(ids, valid, begun, time.monotonic(), status, error, sent[0] if sent else None)
+            Attempt(
+                ids,
+                valid,
+                begun,
+                time.monotonic(),
+                status,
+                error,
+                sent=marks.get(_HEAD_SENT),
+                connect_started=marks.get(_CONNECT_STARTED),
+                connected=marks.get(_CONNECTED),
+            )
         )

@@ -447,12 +447,19 @@ def _expect_everywhere(run: Run) -> None:
 
 def _when(run: Run, attempts: list[Attempt]) -> str:
     """When each request began (since the load, and UTC to match the API's log),
-    and how long it waited in the client (pool or connect) before its head went out."""
+    and how long it took the client (its connect, if it made one) to send its head."""
     wall = time.time() - time.monotonic()
     described = []
     for a in sorted(attempts, key=lambda a: a.started)[:10]:
         utc = datetime.fromtimestamp(a.started + wall, UTC).strftime("%H:%M:%S.%f")[:-3]
         head = "never sent" if a.sent is None else f"head out after {a.sent - a.started:.2f}s"
+        if a.connect_started is not None:
+            connect = (
+                "never completed"
+                if a.connected is None
+                else f"took {a.connected - a.connect_started:.2f}s"
+            )
+            head += f"; its connect began after {a.connect_started - a.started:.2f}s, {connect}"
         described.append(f"+{a.started - run.marks['load']:.1f}s ({utc} UTC, {head})")
     return ", ".join(described)
 
