@@ -7,7 +7,8 @@ build is the `rollup_fresh` view's business (migration 0029): a day is fresh
 for a rollup when its latest build started after the last row of that day
 arrived (by count, `rollup_arrived`) and after the last erasure touching it
 finished. This job rebuilds every closed day (before today, UTC) that is not
-fresh; the analyst views compute the others live meanwhile.
+fresh, a calendar month of days per statement; the analyst views compute the
+others live meanwhile.
 
 Safe to run twice at once: each build writes under its own build_id and is
 recorded only after its rows are in; the views read the latest recorded build
@@ -23,7 +24,7 @@ import random
 import re
 import signal
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from importlib import resources
@@ -103,12 +104,21 @@ class Rollup:
             "FROM\n(\n" + textwrap.indent(live, "    ") + "\n)"
         )
 
-    def build_sql(self, database: str, day: date, build_id: int) -> str:
-        start, end = day.isoformat(), (day + timedelta(days=1)).isoformat()
+    def build_sql(self, database: str, days: Sequence[date], build_id: int) -> str:
+        """Rebuild `days` (of one calendar month, so one partition of `events`) in one read.
+
+        The range bounds the read to the month's partition; a gap in `days`
+        (a day fresh already) is left out by the day list.
+        """
+        first, last = min(days), max(days)
+        start, end = first.isoformat(), (last + timedelta(days=1)).isoformat()
         where = (
             f"\n    AND event_time >= toDateTime('{start} 00:00:00', 'UTC')"
             f" AND event_time < toDateTime('{end} 00:00:00', 'UTC')"
         )
+        if len(set(days)) != (last - first).days + 1:
+            listed = ", ".join(f"toDate('{day.isoformat()}')" for day in sorted(set(days)))
+            where += f"\n    AND toDate(event_time) IN ({listed})"
         columns = ", ".join(self.columns)
         return (
             f"INSERT INTO {database}.{self.table} (build_id, {columns})\n"
@@ -157,16 +167,16 @@ class Sql(Protocol):
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What a day looked like when its build started (read before events FINAL).
+    """What some days looked like when their build started (read before events FINAL).
 
     Times are server clock, in seconds since the epoch: the erasure and build
-    times compared in rollup_fresh must come from one clock.
+    times compared in rollup_fresh must come from one clock. Per day: the rows
+    stored so far and the newest `received_at` among them.
     """
 
-    day: date
     started_at_s: int
-    rows_seen: int
-    watermark_s: int
+    rows_seen: Mapping[date, int]
+    watermark_s: Mapping[date, int]
 
     def build_id(self, rng: random.Random) -> int:
         return self.started_at_s * _BUILD_ID_SPREAD + rng.randrange(_BUILD_ID_SPREAD)
@@ -189,6 +199,20 @@ def stale(
         if missing:
             found[day] = missing
     return found
+
+
+def batches(todo: Mapping[date, list[Rollup]]) -> list[dict[Rollup, list[date]]]:
+    """The stale days by calendar month, oldest first, and per month the days of each rollup.
+
+    A month is one partition of `events`: one statement per rollup and month
+    reads it once through FINAL, where a statement per day would read the
+    day's whole month (the sort key does not start with the time) every time.
+    """
+    months: dict[tuple[int, int], dict[Rollup, list[date]]] = {}
+    for day in sorted(todo):
+        for rollup in todo[day]:
+            months.setdefault((day.year, day.month), {}).setdefault(rollup, []).append(day)
+    return [months[month] for month in sorted(months)]
 
 
 class RollupJob:
@@ -220,37 +244,53 @@ class RollupJob:
             self._rollups,
         )
         built: list[tuple[str, date]] = []
-        for day, rollups in todo.items():
-            snapshot = await self._snapshot(day)
-            for rollup in rollups:
-                await self._build(rollup, snapshot)
-                built.append((rollup.name, day))
+        for work in batches(todo):
+            snapshot = await self._snapshot({day for days in work.values() for day in days})
+            for rollup, days in work.items():
+                await self._build(rollup, days, snapshot)
+                built.extend((rollup.name, day) for day in days)
         return built
 
-    async def _snapshot(self, day: date) -> Snapshot:
-        ((started_at_s, rows_seen, watermark_s),) = await self._clickhouse.execute(
-            "SELECT toUInt32(now()), arrived_rows, toUInt32(last_received_at) "
-            f"FROM {self._database}.rollup_arrived WHERE day = toDate('{day.isoformat()}')"
+    async def _snapshot(self, days: set[date]) -> Snapshot:
+        listed = ", ".join(f"toDate('{day.isoformat()}')" for day in sorted(days))
+        rows = await self._clickhouse.execute(
+            "SELECT toUInt32(now()), toString(day), arrived_rows, toUInt32(last_received_at) "
+            f"FROM {self._database}.rollup_arrived WHERE day IN ({listed})"
         )
-        return Snapshot(day, int(started_at_s), int(rows_seen), int(watermark_s))
+        if not rows:  # cannot happen for a stale day (it had arrivals), but stay exact
+            ((now,),) = await self._clickhouse.execute("SELECT toUInt32(now())")
+            return Snapshot(int(now), {}, {})
+        return Snapshot(
+            int(rows[0][0]),
+            {date.fromisoformat(day): int(count) for _, day, count, _ in rows},
+            {date.fromisoformat(day): int(mark) for _, day, _, mark in rows},
+        )
 
-    async def _build(self, rollup: Rollup, snapshot: Snapshot) -> None:
-        db, day = self._database, snapshot.day.isoformat()
+    async def _build(self, rollup: Rollup, days: list[date], snapshot: Snapshot) -> None:
+        db = self._database
         build_id = snapshot.build_id(self._rng)
         await self._clickhouse.execute(
-            rollup.build_sql(db, snapshot.day, build_id), settings=_INSERT_SETTINGS
+            rollup.build_sql(db, days, build_id), settings=_INSERT_SETTINGS
         )
         # Recorded only once the rows are in: until then the views ignore them.
+        # A day without arrivals counts 0 rows seen: any arrival makes it stale.
+        recorded = ", ".join(
+            f"(toDate('{day.isoformat()}'), toUInt64({snapshot.rows_seen.get(day, 0)}), "
+            f"toDateTime({snapshot.watermark_s.get(day, 0)}, 'UTC'))"
+            for day in days
+        )
         await self._clickhouse.execute(
             f"INSERT INTO {db}.rollup_builds "
             "(rollup_name, day, build_id, rows_seen, watermark, started_at, built_at) "
-            f"SELECT '{rollup.name}', toDate('{day}'), toUInt64({build_id}), "
-            f"toUInt64({snapshot.rows_seen}), "
-            f"toDateTime({snapshot.watermark_s}, 'UTC'), "
-            f"toDateTime({snapshot.started_at_s}, 'UTC'), now()",
+            f"SELECT '{rollup.name}', tupleElement(built, 1), toUInt64({build_id}), "
+            "tupleElement(built, 2), tupleElement(built, 3), "
+            f"toDateTime({snapshot.started_at_s}, 'UTC'), now() "
+            f"FROM (SELECT arrayJoin([{recorded}]) AS built)",
             settings=_INSERT_SETTINGS,
         )
-        log.info("built %s for %s (build %d)", rollup.name, day, build_id)
+        log.info(
+            "built %s for %d day(s) from %s (build %d)", rollup.name, len(days), days[0], build_id
+        )
 
     async def backfill_arrivals(self) -> None:
         """Count the days stored before the arrivals view existed (an upgraded database).

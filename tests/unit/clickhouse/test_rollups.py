@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from clickstream.clickhouse.migrations import Migration, load
-from clickstream.clickhouse.rollups import ROLLUPS, Rollup, RollupJob, stale
+from clickstream.clickhouse.rollups import ROLLUPS, Rollup, RollupJob, batches, stale
 from clickstream.config import ClickHouseSettings
 
 MIGRATIONS = {migration.name: migration for migration in load()}
@@ -96,7 +96,7 @@ def test_every_rollup_has_a_table_a_raw_view_and_a_view() -> None:
 
 
 def test_a_build_reads_exactly_its_day_and_writes_under_its_build_id() -> None:
-    sql = CLICKS.build_sql("analytics", D1, 42)
+    sql = CLICKS.build_sql("analytics", [D1], 42)
 
     assert sql.startswith(
         "INSERT INTO analytics.rollup_clicks_by_element (build_id, day, element, page_url, "
@@ -108,12 +108,37 @@ def test_a_build_reads_exactly_its_day_and_writes_under_its_build_id() -> None:
         " AND event_time < toDateTime('2024-10-02 00:00:00', 'UTC')"
     ) in sql
     assert "FROM analytics.events FINAL" in sql
+    assert "IN (" not in sql, "one day needs no day list"
 
 
 def test_month_ends_roll_over_in_a_build() -> None:
     assert "< toDateTime('2024-11-01 00:00:00', 'UTC')" in VIEWS.build_sql(
-        "a", date(2024, 10, 31), 1
+        "a", [date(2024, 10, 31)], 1
     )
+
+
+def test_a_build_of_several_days_reads_them_once_and_leaves_out_the_gaps() -> None:
+    sql = CLICKS.build_sql("a", [date(2024, 10, 1), date(2024, 10, 2), date(2024, 10, 5)], 1)
+
+    assert (
+        "AND event_time >= toDateTime('2024-10-01 00:00:00', 'UTC')"
+        " AND event_time < toDateTime('2024-10-06 00:00:00', 'UTC')\n"
+        "    AND toDate(event_time) IN "
+        "(toDate('2024-10-01'), toDate('2024-10-02'), toDate('2024-10-05'))"
+    ) in sql
+    contiguous = CLICKS.build_sql("a", [date(2024, 10, 1), date(2024, 10, 2)], 1)
+    assert "< toDateTime('2024-10-03 00:00:00', 'UTC')" in contiguous
+    assert "toDate(event_time) IN" not in contiguous
+
+
+def test_stale_days_are_batched_by_calendar_month_oldest_first() -> None:
+    sept, oct1, oct2 = date(2024, 9, 30), D1, D2
+    todo = {oct2: [CLICKS], sept: [CLICKS, VIEWS], oct1: [CLICKS, VIEWS]}
+
+    assert batches(todo) == [
+        {CLICKS: [sept], VIEWS: [sept]},
+        {CLICKS: [oct1, oct2], VIEWS: [oct1]},
+    ]
 
 
 # -- the job against a fake connection ----------------------------------------------------
@@ -137,9 +162,13 @@ class FakeSql:
             return [(day.isoformat(),) for day in self.arrived]
         if query.startswith("SELECT rollup_name, toString(day) FROM db.rollup_fresh"):
             return [(name, day.isoformat()) for name, day in self.fresh]
-        if query.startswith("SELECT toUInt32(now()), arrived_rows"):
-            day = date.fromisoformat(re.findall(r"toDate\('([\d-]+)'\)", query)[0])
-            return [(1_700_000_000, self.arrived[day], 1_699_999_999)]
+        if query.startswith("SELECT toUInt32(now()), toString(day), arrived_rows"):
+            days = [date.fromisoformat(d) for d in re.findall(r"toDate\('([\d-]+)'\)", query)]
+            return [
+                (1_700_000_000, day.isoformat(), self.arrived[day], 1_699_999_999)
+                for day in days
+                if day in self.arrived
+            ]
         assert query.startswith("INSERT INTO db."), query
         return []
 
@@ -151,16 +180,38 @@ async def test_the_job_snapshots_a_day_then_writes_rows_then_records_the_build()
 
     assert built == [("clicks_by_element", D1)]
     writes = fake.statements[3:]
-    assert writes[0].startswith("SELECT toUInt32(now()), arrived_rows")
+    assert writes[0].startswith("SELECT toUInt32(now()), toString(day), arrived_rows")
     assert writes[1].startswith("INSERT INTO db.rollup_clicks_by_element")
     assert writes[2].startswith("INSERT INTO db.rollup_builds")
     assert len(writes) == 3
     build_id = int(re.findall(r"toUInt64\((\d+)\) AS build_id", writes[1])[0])
     assert build_id // 1_000_000 == 1_700_000_000, "builds are ordered by their start"
     recorded = writes[2].split("SELECT ", 1)[1]
-    assert recorded.startswith(f"'clicks_by_element', toDate('2024-10-01'), toUInt64({build_id})")
-    assert "toUInt64(7)" in recorded, "the arrival count read before the build"
+    assert recorded.startswith(f"'clicks_by_element', tupleElement(built, 1), toUInt64({build_id})")
+    assert "(toDate('2024-10-01'), toUInt64(7), toDateTime(1699999999, 'UTC'))" in recorded, (
+        "the arrival count read before the build"
+    )
     assert "toDateTime(1700000000, 'UTC')" in recorded
+
+
+async def test_a_month_of_stale_days_is_one_snapshot_and_one_build_per_rollup() -> None:
+    days = [date(2024, 9, 29), date(2024, 9, 30), D1, D2]
+    fresh = [(rollup.name, day) for rollup in ROLLUPS[1:] for day in days]
+    fake = FakeSql({day: 10 + day.day for day in days} | {TODAY: 3}, fresh)
+
+    built = await RollupJob(fake, "db", rng=random.Random(1)).run_once()
+
+    assert built == [("clicks_by_element", day) for day in days]
+    writes = fake.statements[3:]
+    assert [w.split(" ", 3)[:3] for w in writes] == [
+        ["SELECT", "toUInt32(now()),", "toString(day),"],
+        ["INSERT", "INTO", "db.rollup_clicks_by_element"],
+        ["INSERT", "INTO", "db.rollup_builds"],
+    ] * 2, "September, then October: a snapshot, the rows, the record"
+    assert "toDate('2024-09-29'), toDate('2024-09-30')" in writes[0]
+    assert "toDate('2024-10-01'), toDate('2024-10-02')" in writes[3]
+    assert "< toDateTime('2024-10-03 00:00:00', 'UTC')" in writes[4]
+    assert "toUInt64(11)" in writes[5] and "toUInt64(12)" in writes[5], "each day its own count"
 
 
 async def test_nothing_is_built_when_every_closed_day_is_fresh() -> None:
