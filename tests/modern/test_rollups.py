@@ -122,3 +122,35 @@ async def test_every_view_equals_its_final_twin_on_generated_data(
         raw = clickhouse.execute(f"SELECT {order} FROM {db}.{rollup.name}_raw ORDER BY {order}")
         assert served, rollup.name
         assert comparable(served) == comparable(raw), rollup.name
+
+
+async def test_every_anonymous_day_of_a_visitor_identified_later_is_shown(
+    clickhouse: ModernClickHouse, db: str
+) -> None:
+    """Modern ClickHouse's ANY INNER JOIN keeps one row per key from the left too: a
+    visitor's second anonymous day would vanish (18.16 kept every left row)."""
+    two_days_ago = TODAY - timedelta(days=2)
+
+    def page(day: date, clock: str, **ids: Any) -> dict[str, Any]:
+        return event("page_view", timestamp=f"{day.isoformat()}T{clock}Z", **ids)
+
+    send(clickhouse, db, [page(two_days_ago, "10:00:00", user_id=None, anonymous_id="anon-1")])
+    send(
+        clickhouse,
+        db,
+        [
+            page(YESTERDAY, "09:00:00", user_id=None, anonymous_id="anon-1"),
+            page(YESTERDAY, "09:00:30", user_id=None, anonymous_id="anon-1"),
+            page(YESTERDAY, "09:01:00", user_id="user-9", anonymous_id="anon-1"),
+            page(YESTERDAY, "09:02:00", user_id=None, anonymous_id="anon-2"),
+        ],
+    )
+    await job(clickhouse, db).run_once()
+
+    rows = clickhouse.execute(
+        f"SELECT day, user_id, anonymous_id, events FROM {db}.identified_visitors ORDER BY day"
+    )
+    assert rows == [
+        (two_days_ago, "user-9", "anon-1", 1),
+        (YESTERDAY, "user-9", "anon-1", 2),
+    ]

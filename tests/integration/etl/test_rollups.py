@@ -235,3 +235,33 @@ async def test_every_dashboard_panel_answers_on_the_real_stack(settings: Setting
         for panel in panels:
             rows = await clickhouse.execute(panel_sql(panel["targets"][0]["rawSql"], db))
             assert rows, f"panel {panel['title']!r} answered nothing"
+
+
+async def test_every_anonymous_day_of_a_visitor_identified_later_is_shown(
+    settings: Settings,
+) -> None:
+    """The same visitor on two anonymous days, then identified: both days show (the
+    modern tier holds chDB to the same; its ANY INNER JOIN dropped the second)."""
+
+    def page(day: date, clock: str, user_id: str | None, anonymous_id: str) -> dict[str, Any]:
+        return event(
+            "page_view", user_id=user_id, anonymous_id=anonymous_id, timestamp=at(day, clock)
+        )
+
+    sent = [
+        page(BEFORE, "10:00:00", None, "anon-1"),
+        page(YESTERDAY, "09:00:00", None, "anon-1"),
+        page(YESTERDAY, "09:00:30", None, "anon-1"),
+        page(YESTERDAY, "09:01:00", "user-9", "anon-1"),
+        page(YESTERDAY, "09:02:00", None, "anon-2"),
+    ]
+    async with api_client(settings) as client, running_etl(settings):
+        await wait_for_ids(settings, set(await post_events(client, sent)))
+    await rollup(settings)
+
+    rows = await query(
+        settings,
+        "SELECT day, user_id, anonymous_id, events "
+        f"FROM {settings.clickhouse.database}.identified_visitors ORDER BY day",
+    )
+    assert rows == [(BEFORE, "user-9", "anon-1", 1), (YESTERDAY, "user-9", "anon-1", 2)]
