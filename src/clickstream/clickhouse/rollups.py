@@ -50,8 +50,8 @@ class Rollup:
     `select` is the question over `${database}.events FINAL` (a file of
     `rollup_sql/`); `${where}` marks where a day restriction is appended to its
     event filter. The migrations render the `<name>_raw` view (`raw_sql`: it
-    as is) and the `<name>` view (`served_sql`: builds, and it live for stale
-    days) from this text.
+    as is) and the `<name>` view (`served_sql`: builds, and it live from the
+    first day without a fresh one) from this text.
     """
 
     name: str
@@ -70,7 +70,37 @@ class Rollup:
         return self.query(database)
 
     def served_sql(self, database: str) -> str:
-        """The `<name>` view's body: fresh days' latest build, the others live.
+        """The `<name>` view's body: the latest builds before the first live day, then live.
+
+        `rollup_live_from` (migration 0079) names, per rollup, the first day
+        that is not served from a build: the oldest day whose latest build is
+        not fresh (rows arrived since it started, an erasure finished after, or
+        no build), else today. Days before it come from the rollup table, that
+        day and every later one from `events FINAL`, from its partition on
+        (18.16 folds the scalar subquery before index analysis). One scalar,
+        read once per query, instead of the first design's three reads of the
+        freshness view (`served_sql_v1`): a late event for an old day makes
+        the days after it live too, until the job's next pass rebuilds it.
+        """
+        columns = ", ".join(self.columns)
+        live_from = (
+            f"(SELECT live_from FROM {database}.rollup_live_from WHERE rollup_name = '{self.name}')"
+        )
+        live = self._live(database, f"\n    AND event_time >= toDateTime({live_from}, 'UTC')")
+        return (
+            f"SELECT {columns}\n"
+            f"FROM {database}.{self.table}\n"
+            f"WHERE day < {live_from}\n"
+            f"    AND (day, build_id) IN (SELECT day, max(build_id) FROM {database}.rollup_builds "
+            f"WHERE rollup_name = '{self.name}' GROUP BY day)\n"
+            "UNION ALL\n"
+            f"SELECT {columns}\n"
+            "FROM\n(\n" + textwrap.indent(live, "    ") + "\n)"
+        )
+
+    def served_sql_v1(self, database: str) -> str:
+        """The first design's view body (migrations 0033-0074): fresh days' latest build,
+        the others live.
 
         Live from the first day without a fresh build on, so that partitions
         before it are pruned (18.16 folds the scalar subquery before index
@@ -86,14 +116,7 @@ class Rollup:
             "    )\n"
             f"    AND toDate(event_time) NOT IN ({fresh})"
         )
-        # Each `${where}` gets the filter at the indentation of its own line.
-        parts = self.select.split("${where}")
-        live = parts[0]
-        for part in parts[1:]:
-            indent = live[live.rfind("\n") + 1 :]
-            indent = indent[: len(indent) - len(indent.lstrip())]
-            live += live_filter.replace("\n", "\n" + indent) + part
-        live = Template(live).substitute(database=database)
+        live = self._live(database, live_filter)
         return (
             f"SELECT {columns}\n"
             f"FROM {database}.{self.table}\n"
@@ -103,6 +126,16 @@ class Rollup:
             f"SELECT {columns}\n"
             "FROM\n(\n" + textwrap.indent(live, "    ") + "\n)"
         )
+
+    def _live(self, database: str, live_filter: str) -> str:
+        """The question with `live_filter` at each `${where}`, at that line's indentation."""
+        parts = self.select.split("${where}")
+        live = parts[0]
+        for part in parts[1:]:
+            indent = live[live.rfind("\n") + 1 :]
+            indent = indent[: len(indent) - len(indent.lstrip())]
+            live += live_filter.replace("\n", "\n" + indent) + part
+        return Template(live).substitute(database=database)
 
     def build_sql(self, database: str, days: Sequence[date], build_id: int) -> str:
         """Rebuild `days` (of one calendar month, so one partition of `events`) in one read.

@@ -57,24 +57,26 @@ def test_the_raw_view_is_the_builds_query_over_all_history(rollup: Rollup) -> No
     assert body(MIGRATIONS[f"{rollup.name}_raw"]) == rollup.query("${database}")
 
 
+_LIVE_FROM = "(SELECT live_from FROM ${{database}}.rollup_live_from WHERE rollup_name = '{name}')"
 _LIVE_CONDITIONS = re.compile(
-    r"\n +AND event_time >= \(\n.*?rollup_fresh WHERE rollup_name = '(\w+)'\)\n +\)"
-    r"\n +AND toDate\(event_time\) NOT IN \(SELECT day FROM \$\{database\}\.rollup_fresh "
-    r"WHERE rollup_name = '(\w+)'\)",
-    re.DOTALL,
+    r"\n +AND event_time >= toDateTime\(\(SELECT live_from FROM \$\{database\}\.rollup_live_from "
+    r"WHERE rollup_name = '(\w+)'\), 'UTC'\)"
 )
 
 
 @pytest.mark.parametrize("rollup", ROLLUPS, ids=lambda r: r.name)
-def test_the_view_serves_fresh_builds_and_computes_the_rest_like_a_build(rollup: Rollup) -> None:
+def test_the_view_serves_builds_before_its_live_day_and_computes_the_rest_like_a_build(
+    rollup: Rollup,
+) -> None:
     sql = body(MIGRATIONS[rollup.name])
     served, live = sql.split("\nUNION ALL\n")
     columns = ", ".join(rollup.columns)
 
     assert served == (
         f"SELECT {columns}\nFROM ${{database}}.{rollup.table}\n"
-        "WHERE (day, build_id) IN (SELECT day, build_id FROM ${database}.rollup_fresh "
-        f"WHERE rollup_name = '{rollup.name}')"
+        f"WHERE day < {_LIVE_FROM.format(name=rollup.name)}\n"
+        "    AND (day, build_id) IN (SELECT day, max(build_id) FROM ${database}.rollup_builds "
+        f"WHERE rollup_name = '{rollup.name}' GROUP BY day)"
     )
     head, subquery = live.split("\nFROM\n(\n", 1)
     assert head == f"SELECT {columns}"
@@ -83,8 +85,23 @@ def test_the_view_serves_fresh_builds_and_computes_the_rest_like_a_build(rollup:
     )
     conditions = _LIVE_CONDITIONS.findall(inner)
     reads = rollup.select.count("${where}")
-    assert conditions == [(rollup.name, rollup.name)] * reads, "stale days of this very rollup"
+    assert conditions == [rollup.name] * reads, "the live day of this very rollup"
     assert _LIVE_CONDITIONS.sub("", inner) == rollup.query("${database}")
+
+
+def test_the_first_designs_migrations_still_render_the_first_design() -> None:
+    """Applied migrations never run again, but a new database runs them all in order."""
+    for migration in load():
+        if migration.version < 80 and "served" in migration.template:
+            rollup = next(r for r in ROLLUPS if f"${{served_v1_{r.name}}}" in migration.template)
+            assert body(migration) == rollup.served_sql_v1("${database}")
+            assert "rollup_live_from" not in body(migration), "0079 creates it"
+
+
+def test_every_question_is_in_the_live_day_view() -> None:
+    sql = statement(MIGRATIONS["rollup_live_from"])
+    names = "[" + ", ".join(f"'{rollup.name}'" for rollup in ROLLUPS) + "]"
+    assert sql.count(f"ARRAY JOIN {names} AS rollup_name") == 2
 
 
 def test_every_rollup_has_a_table_a_raw_view_and_a_view() -> None:

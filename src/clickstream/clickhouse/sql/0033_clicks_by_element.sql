@@ -4,4 +4,4 @@
 -- computed live from events FINAL, from the first such day on so that partitions
 -- before it are pruned (18.16 folds the scalar subquery before index analysis).
 CREATE VIEW IF NOT EXISTS ${database}.clicks_by_element ${on_cluster} AS
-${served_clicks_by_element}
+${served_v1_clicks_by_element}

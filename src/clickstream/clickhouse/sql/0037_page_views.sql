@@ -4,4 +4,4 @@
 -- computed live from events FINAL, from the first such day on so that partitions
 -- before it are pruned (18.16 folds the scalar subquery before index analysis).
 CREATE VIEW IF NOT EXISTS ${database}.page_views ${on_cluster} AS
-${served_page_views}
+${served_v1_page_views}

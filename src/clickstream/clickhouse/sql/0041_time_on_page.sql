@@ -10,4 +10,4 @@
 -- computed live from events FINAL, from the first such day on so that partitions
 -- before it are pruned (18.16 folds the scalar subquery before index analysis).
 CREATE VIEW IF NOT EXISTS ${database}.time_on_page ${on_cluster} AS
-${served_time_on_page}
+${served_v1_time_on_page}

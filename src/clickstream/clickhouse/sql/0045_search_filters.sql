@@ -4,4 +4,4 @@
 -- computed live from events FINAL, from the first such day on so that partitions
 -- before it are pruned (18.16 folds the scalar subquery before index analysis).
 CREATE VIEW IF NOT EXISTS ${database}.search_filters ${on_cluster} AS
-${served_search_filters}
+${served_v1_search_filters}

@@ -6,4 +6,4 @@
 -- computed live from events FINAL, from the first such day on so that partitions
 -- before it are pruned (18.16 folds the scalar subquery before index analysis).
 CREATE VIEW IF NOT EXISTS ${database}.quality_changes ${on_cluster} AS
-${served_quality_changes}
+${served_v1_quality_changes}

@@ -6,4 +6,4 @@
 -- Days whose latest build is fresh (rollup_fresh) come from rollup_engaged_time_on_page; the
 -- others are computed live from events FINAL, from the first such day on.
 CREATE VIEW IF NOT EXISTS ${database}.engaged_time_on_page ${on_cluster} AS
-${served_engaged_time_on_page}
+${served_v1_engaged_time_on_page}

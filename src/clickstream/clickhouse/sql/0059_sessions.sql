@@ -6,4 +6,4 @@
 -- Days whose latest build is fresh (rollup_fresh) come from rollup_sessions; the
 -- others are computed live from events FINAL, from the first such day on.
 CREATE VIEW IF NOT EXISTS ${database}.sessions ${on_cluster} AS
-${served_sessions}
+${served_v1_sessions}

@@ -4,4 +4,4 @@
 -- Days whose latest build is fresh (rollup_fresh) come from rollup_watch_time; the
 -- others are computed live from events FINAL, from the first such day on.
 CREATE VIEW IF NOT EXISTS ${database}.watch_time ${on_cluster} AS
-${served_watch_time}
+${served_v1_watch_time}

@@ -4,4 +4,4 @@
 -- Days whose latest build is fresh (rollup_fresh) come from rollup_drop_off; the
 -- others are computed live from events FINAL, from the first such day on.
 CREATE VIEW IF NOT EXISTS ${database}.drop_off ${on_cluster} AS
-${served_drop_off}
+${served_v1_drop_off}

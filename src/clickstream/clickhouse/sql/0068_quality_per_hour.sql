@@ -4,4 +4,4 @@
 -- Days whose latest build is fresh (rollup_fresh) come from rollup_quality_per_hour; the
 -- others are computed live from events FINAL, from the first such day on.
 CREATE VIEW IF NOT EXISTS ${database}.quality_per_hour ${on_cluster} AS
-${served_quality_per_hour}
+${served_v1_quality_per_hour}

@@ -3,4 +3,4 @@
 -- Days whose latest build is fresh (rollup_fresh) come from rollup_identity_links; the
 -- others are computed live from events FINAL, from the first such day on.
 CREATE VIEW IF NOT EXISTS ${database}.identity_links ${on_cluster} AS
-${served_identity_links}
+${served_v1_identity_links}

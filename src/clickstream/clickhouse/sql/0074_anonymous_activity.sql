@@ -2,4 +2,4 @@
 -- Days whose latest build is fresh (rollup_fresh) come from rollup_anonymous_activity; the
 -- others are computed live from events FINAL, from the first such day on.
 CREATE VIEW IF NOT EXISTS ${database}.anonymous_activity ${on_cluster} AS
-${served_anonymous_activity}
+${served_v1_anonymous_activity}

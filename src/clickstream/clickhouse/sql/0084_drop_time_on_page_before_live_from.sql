@@ -1,0 +1,2 @@
+-- `time_on_page` is served from the latest builds before `rollup_live_from` (next migration).
+DROP TABLE IF EXISTS ${database}.time_on_page ${on_cluster}

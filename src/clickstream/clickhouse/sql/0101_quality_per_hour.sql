@@ -1,0 +1,4 @@
+-- quality_per_hour: the days before rollup_live_from from its rollup's latest builds, the rest live
+-- from events FINAL (Rollup.served_sql renders the body from rollup_sql/).
+CREATE VIEW IF NOT EXISTS ${database}.quality_per_hour ${on_cluster} AS
+${served_quality_per_hour}

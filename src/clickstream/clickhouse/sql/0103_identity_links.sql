@@ -1,0 +1,4 @@
+-- identity_links: the days before rollup_live_from from its rollup's latest builds, the rest live
+-- from events FINAL (Rollup.served_sql renders the body from rollup_sql/).
+CREATE VIEW IF NOT EXISTS ${database}.identity_links ${on_cluster} AS
+${served_identity_links}

@@ -1,0 +1,4 @@
+-- anonymous_activity: the days before rollup_live_from from its rollup's latest builds, the rest live
+-- from events FINAL (Rollup.served_sql renders the body from rollup_sql/).
+CREATE VIEW IF NOT EXISTS ${database}.anonymous_activity ${on_cluster} AS
+${served_anonymous_activity}
