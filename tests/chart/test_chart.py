@@ -45,7 +45,7 @@ def env(workload: Manifest) -> dict[str, Any]:
 
 
 def app_workloads(rendering: Rendering) -> list[Manifest]:
-    deployments = [rendering.component("Deployment", c) for c in APP_COMPONENTS]
+    deployments = [rendering.component("Deployment", c) for c in (*APP_COMPONENTS, "rollup")]
     return deployments + rendering.all("Job")
 
 
