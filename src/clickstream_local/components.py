@@ -18,6 +18,7 @@ from clickstream_local.clickhouse_config import (
     CLICKHOUSE_USERS,
     ETL_DATABASE_SUFFIX,
     ETL_USER,
+    MIGRATOR_USER,
 )
 from clickstream_local.kafka_cds import archive_options
 from clickstream_local.kafka_config import (
@@ -30,7 +31,7 @@ from clickstream_local.kafka_config import (
 from clickstream_local.priorities import API_NICE, CLICKHOUSE_NICE
 from clickstream_local.settings import LocalSettings, Topology
 
-Kind = Literal["zookeeper", "kafka", "clickhouse", "api", "etl"]
+Kind = Literal["zookeeper", "kafka", "clickhouse", "api", "etl", "rollup"]
 
 ZOOKEEPER_CLASSPATH = "/usr/share/java/*:/usr/share/zookeeper/*:/etc/zookeeper/conf"
 CLUSTER_NAME = "clickstream"
@@ -320,6 +321,20 @@ def _pipeline(
                 # The writer inserts into `<database>.events_ingest`: here the door.
                 "CLICKSTREAM_CLICKHOUSE__USER": ETL_USER,
                 "CLICKSTREAM_CLICKHOUSE__DATABASE": f"clickstream{ETL_DATABASE_SUFFIX}",
+            },
+        ),
+        # Keeps the analyst rollups current, as the chart's rollup Deployment does.
+        Component(
+            name="rollup",
+            kind="rollup",
+            ports={},
+            workdir=state / "rollup",
+            argv=[*cli, "rollup", "--interval-s", "60"],
+            env={
+                **env,
+                "OTEL_SERVICE_NAME": "clickstream-rollup",
+                # It writes the rollup tables, which the read-only analyst cannot.
+                "CLICKSTREAM_CLICKHOUSE__USER": MIGRATOR_USER,
             },
         ),
     ]

@@ -89,3 +89,7 @@ def ready(component: Component) -> bool:
             return http_ok(f"http://127.0.0.1:{ports['http']}/readyz")
         case "etl":
             return http_ok(f"http://127.0.0.1:{ports['metrics']}/readyz")
+        case "rollup":
+            # Nothing to ask: it starts after the migrations and retries its
+            # passes; running is ready.
+            return True

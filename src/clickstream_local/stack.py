@@ -22,7 +22,7 @@ from clickstream_local.provision import (
 )
 from clickstream_local.settings import LocalSettings, Topology
 
-START_ORDER = ("zookeeper", "kafka", "clickhouse", "api", "etl")
+START_ORDER = ("zookeeper", "kafka", "clickhouse", "api", "etl", "rollup")
 READY_TIMEOUT_S = 120.0
 
 

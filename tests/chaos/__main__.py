@@ -74,8 +74,10 @@ def main() -> int:
         flush=True,
     )
     with cluster_stack(settings, keep=args.keep_stack) as stack:
-        # Scenarios run ETL processes of their own, on topics of their own.
+        # Scenarios run ETL processes of their own, on topics of their own, and
+        # read no analyst view: the stack's own ETL and rollup job stay stopped.
         stack.stop("etl")
+        stack.stop("rollup")
         results = asyncio.run(_run_all(stack, chosen, profile, log_dir, args.keep_data))
     print()
     print(COLUMNS)

@@ -72,7 +72,7 @@ def cluster_stack(settings: LocalSettings, *, keep: bool = False) -> Iterator[St
 
 
 def infrastructure(stack: Stack) -> list[Component]:
-    return [c for c in stack.plan.components if c.kind not in ("api", "etl")]
+    return [c for c in stack.plan.components if c.kind not in ("api", "etl", "rollup")]
 
 
 def restore_infrastructure(stack: Stack) -> None:
