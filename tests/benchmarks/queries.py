@@ -31,7 +31,7 @@ QUERIES: list[tuple[str, str]] = [
     (
         "clicks_by_element",
         "SELECT element, sum(clicks) AS clicks, sum(anonymous_clicks) AS anonymous_clicks "
-        "FROM {db}.clicks_by_element{raw} GROUP BY element ORDER BY clicks DESC LIMIT 10",
+        "FROM {db}.clicks_by_element{raw} GROUP BY element ORDER BY clicks DESC, element LIMIT 10",
     ),
     (
         "page_views",
@@ -47,7 +47,7 @@ QUERIES: list[tuple[str, str]] = [
     (
         "search_filters",
         "SELECT filter_type, sum(uses) AS uses, max(users) AS top_value_users "
-        "FROM {db}.search_filters{raw} GROUP BY filter_type ORDER BY uses DESC",
+        "FROM {db}.search_filters{raw} GROUP BY filter_type ORDER BY uses DESC, filter_type",
     ),
     (
         "quality_changes",
@@ -281,6 +281,8 @@ def main() -> None:
         "--reuse", action="store_true", help="chdb: the last run's data, the views as coded now"
     )
     args = parser.parse_args()
+    if args.reuse and args.engine != "chdb":
+        parser.error("--reuse keeps chDB's data only (the server's database is made anew)")
     asyncio.run(
         bench(
             args.engine,

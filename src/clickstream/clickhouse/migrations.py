@@ -10,8 +10,7 @@ their bookkeeping), whose ZooKeeper paths end in T. An analyst view's body
 is `${raw_<question>}` or `${served_<question>}` (`${served_v1_<question>}`:
 the first design's, for the migrations that created it), rendered from the
 question's one file in `rollup_sql/` (a changed question needs a new
-migration that re-creates its views: applied ones never run again);
-`${rollup_names}` is the array of every question's name. Every statement is idempotent (`IF NOT EXISTS`);
+migration that re-creates its views: applied ones never run again). Every statement is idempotent (`IF NOT EXISTS`);
 what ran is recorded in `<database>.schema_migrations` on the node we talk to.
 """
 
@@ -73,8 +72,6 @@ class Migration:
                 params[f"served_v1_{rollup.name}"] = rollup.served_sql_v1(database)
             if f"${{served_{rollup.name}}}" in self.template:
                 params[f"served_{rollup.name}"] = rollup.served_sql(database)
-        if "${rollup_names}" in self.template:
-            params["rollup_names"] = "[" + ", ".join(f"'{r.name}'" for r in ROLLUPS) + "]"
         created = _CREATED_TABLE.search(self.template)
         if created:
             names = {"database": database, "table": created.group(1)}

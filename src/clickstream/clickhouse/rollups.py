@@ -77,10 +77,13 @@ class Rollup:
         not fresh (rows arrived since it started, an erasure finished after, or
         no build), else today. Days before it come from the rollup table, that
         day and every later one from `events FINAL`, from its partition on
-        (18.16 folds the scalar subquery before index analysis). One scalar,
-        read once per query, instead of the first design's three reads of the
-        freshness view (`served_sql_v1`): a late event for an old day makes
-        the days after it live too, until the job's next pass rebuilds it.
+        (18.16 folds the scalar subquery before index analysis). One scalar
+        (modern ClickHouse reads it once a query, 18.16 once where it appears)
+        instead of the first design's three reads of the freshness view
+        (`served_sql_v1`); a late event for an old day makes the days after it
+        live too, until the job's next pass rebuilds it. A query that reads
+        the scalar twice while a build is recorded or a late event lands may
+        see a range of days twice or not at all (docs/analytics.md).
         """
         columns = ", ".join(self.columns)
         live_from = (
