@@ -31,7 +31,7 @@ from importlib import resources
 from string import Template
 from typing import Any, Protocol
 
-from clickstream.clickhouse.client import ClickHouse, ClickHouseError
+from clickstream.clickhouse.client import ClickHouse, ClickHouseError, error_code
 from clickstream.config import ClickHouseSettings
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 _INSERT_SETTINGS = {"insert_distributed_sync": 1}
 # build_id = server seconds * this + random: ordered by start, unique in practice.
 _BUILD_ID_SPREAD = 1_000_000
+# "Memory limit (for query) exceeded": a month of a busy site through FINAL can
+# pass a server's per-query limit (18.16 at 33M events a month); halves are tried.
+MEMORY_LIMIT_EXCEEDED = 241
 
 
 @dataclass(frozen=True)
@@ -283,9 +286,31 @@ class RollupJob:
         for work in batches(todo):
             snapshot = await self._snapshot({day for days in work.values() for day in days})
             for rollup, days in work.items():
-                await self._build(rollup, days, snapshot)
+                await self._build_in_parts(rollup, days, snapshot)
                 built.extend((rollup.name, day) for day in days)
         return built
+
+    async def _build_in_parts(self, rollup: Rollup, days: list[date], snapshot: Snapshot) -> None:
+        """The days in one statement, or in halves where the server runs out of memory.
+
+        A failed statement may have written some rows under its build_id; no
+        view reads them, since only a recorded build is served.
+        """
+        try:
+            await self._build(rollup, days, snapshot)
+        except ClickHouseError as error:
+            refusal = error_code(error)
+            if len(days) == 1 or refusal is None or refusal[0] != MEMORY_LIMIT_EXCEEDED:
+                raise
+            half = len(days) // 2
+            log.warning(
+                "%s for %d days from %s ran out of memory; building them in halves",
+                rollup.name,
+                len(days),
+                days[0],
+            )
+            await self._build_in_parts(rollup, days[:half], snapshot)
+            await self._build_in_parts(rollup, days[half:], snapshot)
 
     async def _snapshot(self, days: set[date]) -> Snapshot:
         listed = ", ".join(f"toDate('{day.isoformat()}')" for day in sorted(days))

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from asynch.errors import ServerException
 
 from clickstream.clickhouse.migrations import Migration, load
 from clickstream.clickhouse.rollups import ROLLUPS, Rollup, RollupJob, batches, stale
@@ -234,6 +235,44 @@ async def test_a_month_of_stale_days_is_one_snapshot_and_one_build_per_rollup() 
     assert "toDate('2024-10-01'), toDate('2024-10-02')" in writes[3]
     assert "< toDateTime('2024-10-03 00:00:00', 'UTC')" in writes[4]
     assert "toUInt64(11)" in writes[5] and "toUInt64(12)" in writes[5], "each day its own count"
+
+
+class MemoryLimitedSql(FakeSql):
+    """Refuses a build of more than `most` days the way ClickHouse does (code 241)."""
+
+    def __init__(self, arrived: dict[date, int], fresh: list[tuple[str, date]], most: int) -> None:
+        super().__init__(arrived, fresh)
+        self.most = most
+
+    async def execute(
+        self, query: str, *, settings: dict[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        if query.startswith("INSERT INTO db.rollup_clicks_by_element"):
+            start, end = re.findall(r"toDateTime\('([\d-]+) 00:00:00', 'UTC'\)", query)
+            if (date.fromisoformat(end) - date.fromisoformat(start)).days > self.most:
+                self.statements.append(query)
+                raise ServerException("Memory limit (for query) exceeded", 241)
+        return await super().execute(query, settings=settings)
+
+
+async def test_a_build_that_runs_out_of_memory_is_made_in_halves() -> None:
+    days = [date(2024, 9, day) for day in range(1, 6)]
+    fresh = [(rollup.name, day) for rollup in ROLLUPS[1:] for day in days]
+    fake = MemoryLimitedSql({day: 7 for day in days} | {TODAY: 3}, fresh, most=2)
+
+    built = await RollupJob(fake, "db", rng=random.Random(1)).run_once()
+
+    assert built == [("clicks_by_element", day) for day in days]
+    records = [q for q in fake.statements if q.startswith("INSERT INTO db.rollup_builds")]
+    recorded = [re.findall(r"toDate\('([\d-]+)'\)", q) for q in records]
+    assert recorded == [["2024-09-01", "2024-09-02"], ["2024-09-03"], ["2024-09-04", "2024-09-05"]]
+
+
+async def test_a_single_day_out_of_memory_is_an_error() -> None:
+    fake = MemoryLimitedSql({D1: 7, TODAY: 3}, [(r.name, D1) for r in ROLLUPS[1:]], most=0)
+
+    with pytest.raises(ServerException):
+        await RollupJob(fake, "db").run_once()
 
 
 async def test_nothing_is_built_when_every_closed_day_is_fresh() -> None:
