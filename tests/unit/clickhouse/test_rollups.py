@@ -60,8 +60,8 @@ def test_the_raw_view_is_the_builds_query_over_all_history(rollup: Rollup) -> No
 
 _LIVE_FROM = "(SELECT live_from FROM ${{database}}.rollup_live_from WHERE rollup_name = '{name}')"
 _LIVE_CONDITIONS = re.compile(
-    r"\n +AND event_time >= toDateTime\(\(SELECT live_from FROM \$\{database\}\.rollup_live_from "
-    r"WHERE rollup_name = '(\w+)'\), 'UTC'\)"
+    r"(?m)^ *PREWHERE event_time >= toDateTime\(\(SELECT live_from FROM \$\{database\}\.rollup_live_from "
+    r"WHERE rollup_name = '(\w+)'\), 'UTC'\)\n"
 )
 
 
