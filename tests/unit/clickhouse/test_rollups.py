@@ -251,7 +251,7 @@ class MemoryLimitedSql(FakeSql):
             start, end = re.findall(r"toDateTime\('([\d-]+) 00:00:00', 'UTC'\)", query)
             if (date.fromisoformat(end) - date.fromisoformat(start)).days > self.most:
                 self.statements.append(query)
-                raise ServerException("Memory limit (for query) exceeded", 241)
+                raise ServerException("Memory limit (for query) exceeded", 241)  # type: ignore[no-untyped-call]
         return await super().execute(query, settings=settings)
 
 
