@@ -126,8 +126,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("dlq", "replay"):
         return _replay(settings, args)
     if args.command == "rollup":
+        from clickstream import telemetry
         from clickstream.clickhouse import rollups
 
+        # Its passes and their failures are its only output (it serves nothing).
+        telemetry.setup_logging(settings)
         return asyncio.run(
             rollups.run(
                 settings.clickhouse,
