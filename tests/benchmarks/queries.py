@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
-from clickstream.clickhouse.rollups import RollupJob
+from clickstream.clickhouse.rollups import VERIFY_MARGIN_S, RollupJob
 from tests.benchmarks.synthetic import DEFAULT_PER_DAY, SERVER_INSERT_SETTINGS, Shape, insert_sql
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,8 +104,9 @@ QUERIES: list[tuple[str, str]] = [
     ),
     (
         "last_7_days",
-        "SELECT day, sum(views) AS views FROM {db}.page_views{raw} "
-        "WHERE day >= today() - 7 GROUP BY day ORDER BY day",
+        "SELECT toDate(hour) AS day, sum(events) AS views FROM {db}.traffic{raw} "
+        "WHERE event_type = 'page_view' AND hour >= toDateTime(today() - 7, 'UTC') "
+        "GROUP BY day ORDER BY day",
     ),
 ]
 
@@ -143,7 +144,7 @@ async def _open(kind: str, database: str, *, reuse: bool = False) -> tuple[Engin
     """
     if kind == "chdb":
         from clickstream.clickhouse.migrations import load
-        from clickstream.clickhouse.rollups import ROLLUPS
+        from clickstream.clickhouse.rollups import QUESTIONS
         from clickstream.config import ClickHouseSettings
         from tests.modern.engine import ModernClickHouse
         from tests.modern.sql import AsyncSql
@@ -155,7 +156,7 @@ async def _open(kind: str, database: str, *, reuse: bool = False) -> tuple[Engin
         single = ClickHouseSettings()
         chdb = ModernClickHouse(folder, cluster=single.cluster)
         if reuse:
-            for rollup in ROLLUPS:
+            for rollup in QUESTIONS:
                 chdb.execute(f"DROP VIEW IF EXISTS {database}.{rollup.name}")
                 chdb.execute(
                     f"CREATE VIEW {database}.{rollup.name} AS {rollup.served_sql(database)}"
@@ -242,6 +243,12 @@ async def bench(
     start = time.perf_counter()
     built = await RollupJob(engine, database).run_once()
     print(f"RESULT rollup_s={time.perf_counter() - start:.1f} builds={len(built)}", flush=True)
+    # The deployed job passes every minute. Its next pass after the margin vouches for
+    # the hours the load's last minute touched, which the first one left live.
+    await asyncio.sleep(VERIFY_MARGIN_S + 1)
+    start = time.perf_counter()
+    again = await RollupJob(engine, database).run_once()
+    print(f"RESULT second_pass_s={time.perf_counter() - start:.1f} builds={len(again)}", flush=True)
     print(f"\n{'query':<20} {'rollup p50 s':>12} {'FINAL p50 s':>12} {'speed-up':>9}")
     for name, sql in QUERIES:
         rolled, answer = await _timed(engine, sql.format(db=database, raw=""), runs)

@@ -6,6 +6,7 @@ retried request is the same events again, received later.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,7 +17,7 @@ import orjson
 import pytest
 
 from clickstream import events
-from clickstream.clickhouse.rollups import ROLLUPS, RollupJob
+from clickstream.clickhouse.rollups import HOURLY, QUESTIONS, ROLLUPS, RollupJob
 from tests.benchmarks.synthetic import Shape, insert_sql
 from tests.event_bodies import event
 from tests.modern.engine import ModernClickHouse
@@ -34,8 +35,15 @@ def db(clickhouse: ModernClickHouse, migrate: Callable[[str], str]) -> Iterator[
     clickhouse.execute(f"DROP DATABASE IF EXISTS {name}")
 
 
-def job(clickhouse: ModernClickHouse, db: str) -> RollupJob:
-    return RollupJob(AsyncSql(clickhouse), db)
+def job(clickhouse: ModernClickHouse, db: str, *, hourly: bool = True) -> RollupJob:
+    return RollupJob(AsyncSql(clickhouse), db, hourly=HOURLY if hourly else ())
+
+
+async def settled_pass(clickhouse: ModernClickHouse, db: str) -> list[tuple[str, date]]:
+    """A pass that vouches for every block stored so far: a second later, no margin
+    (the deployed job's margin leaves the last minute's hours live until its next pass)."""
+    await asyncio.sleep(1.1)
+    return await RollupJob(AsyncSql(clickhouse), db, verify_margin_s=0).run_once()
 
 
 def send(clickhouse: ModernClickHouse, db: str, bodies: list[dict[str, Any]]) -> None:
@@ -77,7 +85,7 @@ async def test_a_retried_request_counts_once(clickhouse: ModernClickHouse, db: s
     send(clickhouse, db, sent)
     send(clickhouse, db, sent)
 
-    built = await job(clickhouse, db).run_once()
+    built = await job(clickhouse, db, hourly=False).run_once()
 
     assert set(built) == {(r.name, YESTERDAY) for r in ROLLUPS}
     assert ("clicks_by_element", YESTERDAY) in fresh(clickhouse, db)
@@ -96,7 +104,8 @@ async def test_a_late_event_is_counted_at_once_and_its_day_rebuilt(
 
     assert total_clicks(clickhouse, db, YESTERDAY) == 3
     assert ("clicks_by_element", YESTERDAY) not in fresh(clickhouse, db)
-    assert set(await job(clickhouse, db).run_once()) == {(r.name, YESTERDAY) for r in ROLLUPS}
+    rebuilt = await job(clickhouse, db, hourly=False).run_once()
+    assert set(rebuilt) == {(r.name, YESTERDAY) for r in ROLLUPS}
     assert total_clicks(clickhouse, db, YESTERDAY) == 3
 
 
@@ -116,7 +125,7 @@ async def test_every_view_equals_its_final_twin_on_generated_data(
     )
     ((served_clicks,),) = clickhouse.execute(f"SELECT sum(clicks) FROM {db}.clicks_by_element")
     assert served_clicks == distinct_clicks
-    for rollup in ROLLUPS:
+    for rollup in QUESTIONS:
         order = ", ".join(rollup.columns)
         served = clickhouse.execute(f"SELECT {order} FROM {db}.{rollup.name} ORDER BY {order}")
         raw = clickhouse.execute(f"SELECT {order} FROM {db}.{rollup.name}_raw ORDER BY {order}")
@@ -154,3 +163,112 @@ async def test_every_anonymous_day_of_a_visitor_identified_later_is_shown(
         (two_days_ago, "user-9", "anon-1", 1),
         (YESTERDAY, "user-9", "anon-1", 2),
     ]
+
+
+# -- the hourly rollup (traffic) ----------------------------------------------------------
+
+TRAFFIC = HOURLY[0]
+
+
+def clicks_at(day: date, hour: int, count: int) -> list[dict[str, Any]]:
+    return [
+        event(
+            "click", user_id=f"user-{n % 2}", timestamp=f"{day.isoformat()}T{hour:02d}:10:{n:02d}Z"
+        )
+        for n in range(count)
+    ]
+
+
+def hourly_clicks(clickhouse: ModernClickHouse, db: str, view: str = "traffic") -> dict[int, int]:
+    """Clicks per hour (epoch seconds) in `view`."""
+    rows = clickhouse.execute(
+        f"SELECT toUInt32(hour) AS at, sum(events) FROM {db}.{view} "
+        "WHERE event_type = 'click' GROUP BY at"
+    )
+    return {int(hour): int(total) for hour, total in rows}
+
+
+def live_hour(clickhouse: ModernClickHouse, db: str) -> int:
+    ((hour,),) = clickhouse.execute(f"SELECT toUInt32({TRAFFIC.live_hour_sql(db)})")
+    return int(hour)
+
+
+def at_hour(day: date, hour: int) -> int:
+    return int(datetime(day.year, day.month, day.day, hour, tzinfo=UTC).timestamp())
+
+
+def built_hours(built: list[tuple[str, date]]) -> set[int]:
+    return {
+        int(hour.timestamp())
+        for name, hour in built
+        if name == TRAFFIC.name and isinstance(hour, datetime)
+    }
+
+
+async def test_a_retried_request_counts_once_per_hour(
+    clickhouse: ModernClickHouse, db: str
+) -> None:
+    sent = clicks_at(YESTERDAY, 10, 5)
+    send(clickhouse, db, sent)
+    send(clickhouse, db, sent)
+
+    assert hourly_clicks(clickhouse, db) == {at_hour(YESTERDAY, 10): 5}, "live, before any pass"
+    built = await settled_pass(clickhouse, db)
+
+    assert at_hour(YESTERDAY, 10) in built_hours(built)
+    assert hourly_clicks(clickhouse, db) == {at_hour(YESTERDAY, 10): 5}
+    open_hour = int(time.time()) // 3600 * 3600
+    assert live_hour(clickhouse, db) == open_hour, "every closed hour is served from builds"
+
+
+async def test_closed_hours_are_served_from_their_builds(
+    clickhouse: ModernClickHouse, db: str
+) -> None:
+    """Rows the job did not see (deleted under it, no erasure record) do not change a
+    served hour: the view reads the build, not the events."""
+    send(clickhouse, db, clicks_at(YESTERDAY, 10, 3))
+    await settled_pass(clickhouse, db)
+
+    clickhouse.execute(
+        f"ALTER TABLE {db}.events_local DELETE WHERE event_type = 'click' "
+        "SETTINGS mutations_sync = 2"
+    )
+
+    assert hourly_clicks(clickhouse, db, "traffic_raw") == {}
+    assert hourly_clicks(clickhouse, db) == {at_hour(YESTERDAY, 10): 3}
+
+
+async def test_a_late_event_is_counted_at_once_and_only_its_hours_rebuilt(
+    clickhouse: ModernClickHouse, db: str
+) -> None:
+    send(clickhouse, db, clicks_at(YESTERDAY, 10, 2) + clicks_at(YESTERDAY, 20, 1))
+    await settled_pass(clickhouse, db)
+    served_until = live_hour(clickhouse, db)
+
+    send(clickhouse, db, clicks_at(YESTERDAY, 10, 1))
+
+    assert live_hour(clickhouse, db) == at_hour(YESTERDAY, 10)
+    assert hourly_clicks(clickhouse, db) == {at_hour(YESTERDAY, 10): 3, at_hour(YESTERDAY, 20): 1}
+    rebuilt = await settled_pass(clickhouse, db)
+    newly_closed = set(range(served_until, int(time.time()) // 3600 * 3600, 3600))
+    assert built_hours(rebuilt) == {at_hour(YESTERDAY, 10)} | newly_closed
+    assert hourly_clicks(clickhouse, db) == {at_hour(YESTERDAY, 10): 3, at_hour(YESTERDAY, 20): 1}
+    assert live_hour(clickhouse, db) > at_hour(YESTERDAY, 20)
+
+
+async def test_an_erasure_makes_its_days_hours_live(clickhouse: ModernClickHouse, db: str) -> None:
+    send(clickhouse, db, clicks_at(YESTERDAY, 10, 2))
+    await settled_pass(clickhouse, db)
+
+    clickhouse.execute(
+        f"ALTER TABLE {db}.events_local DELETE WHERE user_id = 'user-1' SETTINGS mutations_sync = 2"
+    )
+    clickhouse.execute(
+        f"INSERT INTO {db}.erasures (requested_at, requested_by, id_kind, id_hash, rows_deleted, "
+        f"days, finished_at) VALUES (now(), 'test', 'user_id', 'h', 1, ['{YESTERDAY}'], now())"
+    )
+
+    assert live_hour(clickhouse, db) == at_hour(YESTERDAY, 0)
+    assert hourly_clicks(clickhouse, db) == {at_hour(YESTERDAY, 10): 1}
+    await settled_pass(clickhouse, db)
+    assert hourly_clicks(clickhouse, db) == {at_hour(YESTERDAY, 10): 1}

@@ -22,7 +22,7 @@ from importlib import resources
 from string import Template
 
 from clickstream.clickhouse.client import ClickHouse, ClickHouseError, error_code
-from clickstream.clickhouse.rollups import ROLLUPS
+from clickstream.clickhouse.rollups import QUESTIONS
 from clickstream.config import ClickHouseSettings
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -65,7 +65,7 @@ class Migration:
         }
         # The analyst views' bodies, written once in rollup_sql/ (rollups.Rollup);
         # rendered only for the migration that names them.
-        for rollup in ROLLUPS:
+        for rollup in QUESTIONS:
             if f"${{raw_{rollup.name}}}" in self.template:
                 params[f"raw_{rollup.name}"] = rollup.raw_sql(database)
             if f"${{served_v1_{rollup.name}}}" in self.template:

@@ -26,7 +26,7 @@ import signal
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from string import Template
 from typing import Any, Protocol
@@ -44,6 +44,11 @@ _BUILD_ID_SPREAD = 1_000_000
 # "Memory limit (for query) exceeded": a month of a busy site through FINAL can
 # pass a server's per-query limit (18.16 at 33M events a month); halves are tried.
 MEMORY_LIMIT_EXCEEDED = 241
+HOUR_S = 3600
+# An hourly pass vouches for the rows stored this long before it started, not up to
+# its start: a block stored just before may not have reached the replica a build
+# reads yet. The changes of the margin are simply looked at again by the next pass.
+VERIFY_MARGIN_S = 60
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,9 @@ class Rollup:
     name: str
     columns: tuple[str, ...]
     select: str
+    # "day": built per closed day, freshness per day (rollup_live_from); "hour": built
+    # per closed hour, served up to the first hour changed since the job's last pass.
+    grain: str = "day"
 
     @property
     def table(self) -> str:
@@ -75,6 +83,8 @@ class Rollup:
     def served_sql(self, database: str) -> str:
         """The `<name>` view's body: the latest builds before the first live day, then live.
 
+        An hourly question: `_served_by_hour_sql`.
+
         `rollup_live_from` (migration 0079) names, per rollup, the first day
         that is not served from a build: the oldest day whose latest build is
         not fresh (rows arrived since it started, an erasure finished after, or
@@ -88,6 +98,8 @@ class Rollup:
         the scalar twice while a build is recorded or a late event lands may
         see a range of days twice or not at all (docs/analytics.md).
         """
+        if self.grain == "hour":
+            return self._served_by_hour_sql(database)
         columns = ", ".join(self.columns)
         live_from = (
             f"(SELECT live_from FROM {database}.rollup_live_from WHERE rollup_name = '{self.name}')"
@@ -99,6 +111,42 @@ class Rollup:
             f"WHERE day < {live_from}\n"
             f"    AND (day, build_id) IN (SELECT day, max(build_id) FROM {database}.rollup_builds "
             f"WHERE rollup_name = '{self.name}' GROUP BY day)\n"
+            "UNION ALL\n"
+            f"SELECT {columns}\n"
+            "FROM\n(\n" + textwrap.indent(live, "    ") + "\n)"
+        )
+
+    def live_hour_sql(self, database: str) -> str:
+        """The first hour an hourly view computes live: a scalar over two small reads.
+
+        The job's latest pass (`rollup_verified`) vouches for every hour before
+        `served_until` as stored before `verified_at`; any block stored since, and
+        any erasure finished since, is a row of `rollup_changes` naming the first
+        hour it changed. So the view serves builds before the earlier of the two,
+        exactly, without per-hour bookkeeping at query time. No pass yet: 1970,
+        all live.
+        """
+        verified = f"{database}.rollup_verified WHERE rollup_name = '{self.name}'"
+        since = f"(SELECT if(count() = 0, toDateTime(0, 'UTC'), max(verified_at)) FROM {verified})"
+        until = (
+            "(SELECT if(count() = 0, toDateTime(0, 'UTC'), argMax(served_until, verified_at)) "
+            f"FROM {verified})"
+        )
+        return (
+            f"(SELECT least({until}, if(count() = 0, toDateTime('2105-12-31 00:00:00', 'UTC'), "
+            f"min(first_hour))) FROM {database}.rollup_changes WHERE changed_at >= {since})"
+        )
+
+    def _served_by_hour_sql(self, database: str) -> str:
+        columns = ", ".join(self.columns)
+        live_from = self.live_hour_sql(database)
+        live = self._live_prewhere(database, f"event_time >= {live_from}")
+        return (
+            f"SELECT {columns}\n"
+            f"FROM {database}.{self.table}\n"
+            f"WHERE hour < {live_from}\n"
+            f"    AND (hour, build_id) IN (SELECT hour, max(build_id) FROM "
+            f"{database}.rollup_hour_builds WHERE rollup_name = '{self.name}' GROUP BY hour)\n"
             "UNION ALL\n"
             f"SELECT {columns}\n"
             "FROM\n(\n" + textwrap.indent(live, "    ") + "\n)"
@@ -182,8 +230,29 @@ class Rollup:
             f"FROM\n(\n{self.query(database, where)}\n)"
         )
 
+    def build_hours_sql(self, database: str, hours: Sequence[int], build_id: int) -> str:
+        """Rebuild `hours` (epoch seconds, of one calendar month) in one read.
 
-_HEADER = re.compile(r"-- rollup_(\w+): ([\w, ]+)\n")
+        The range is a PREWHERE, as in the live part: FINAL then merges those
+        hours' rows only, not their month's (an hourly build runs every hour).
+        """
+        first, last = min(hours), max(hours)
+        condition = (
+            f"event_time >= toDateTime({first}, 'UTC')"
+            f" AND event_time < toDateTime({last + HOUR_S}, 'UTC')"
+        )
+        if len(set(hours)) != (last - first) // HOUR_S + 1:
+            listed = ", ".join(f"toDateTime({hour}, 'UTC')" for hour in sorted(set(hours)))
+            condition += f" AND toStartOfHour(event_time) IN ({listed})"
+        columns = ", ".join(self.columns)
+        return (
+            f"INSERT INTO {database}.{self.table} (build_id, {columns})\n"
+            f"SELECT toUInt64({build_id}) AS build_id, {columns}\n"
+            f"FROM\n(\n{self._live_prewhere(database, condition)}\n)"
+        )
+
+
+_HEADER = re.compile(r"-- rollup_(\w+)( by hour)?: ([\w, ]+)\n")
 # A read of the events in a question: FROM ... FINAL, then its WHERE line.
 _FINAL_READ = re.compile(r"(FROM \$\{database\}\.events FINAL\n)( *)WHERE ")
 
@@ -191,8 +260,9 @@ _FINAL_READ = re.compile(r"(FROM \$\{database\}\.events FINAL\n)( *)WHERE ")
 def load() -> tuple[Rollup, ...]:
     """The questions in `rollup_sql/`, in file order.
 
-    Each file is one question: a header `-- rollup_<name>: <columns>`, then
-    its SELECT over `${database}.events FINAL` with `${where}` in its filter.
+    Each file is one question: a header `-- rollup_<name>: <columns>` (or
+    `-- rollup_<name> by hour: hour, ...`), then its SELECT over
+    `${database}.events FINAL` with `${where}` in its filter.
     """
     folder = resources.files(__package__).joinpath("rollup_sql")
     found = []
@@ -203,12 +273,17 @@ def load() -> tuple[Rollup, ...]:
         header = _HEADER.match(text)
         if header is None:
             raise ValueError(f"{entry.name}: no '-- rollup_<name>: <columns>' header")
-        columns = tuple(column.strip() for column in header.group(2).split(","))
-        found.append(Rollup(header.group(1), columns, text[header.end() :].rstrip("\n")))
+        columns = tuple(column.strip() for column in header.group(3).split(","))
+        grain = "hour" if header.group(2) else "day"
+        found.append(Rollup(header.group(1), columns, text[header.end() :].rstrip("\n"), grain))
     return tuple(found)
 
 
-ROLLUPS = load()
+QUESTIONS = load()
+# Built per closed day (rollup_builds, rollup_live_from)...
+ROLLUPS = tuple(question for question in QUESTIONS if question.grain == "day")
+# ...and per closed hour (rollup_hour_builds, rollup_verified, rollup_changes).
+HOURLY = tuple(question for question in QUESTIONS if question.grain == "hour")
 
 
 class Sql(Protocol):
@@ -259,6 +334,15 @@ def stale(
     return found
 
 
+def _by_month(hours: list[int]) -> list[list[int]]:
+    """Sorted hours (epoch seconds) by calendar month: one partition of `events` each."""
+    months: dict[tuple[int, int], list[int]] = {}
+    for hour in hours:
+        when = datetime.fromtimestamp(hour, UTC)
+        months.setdefault((when.year, when.month), []).append(hour)
+    return [months[month] for month in sorted(months)]
+
+
 def batches(todo: Mapping[date, list[Rollup]]) -> list[dict[Rollup, list[date]]]:
     """The stale days by calendar month, oldest first, and per month the days of each rollup.
 
@@ -280,15 +364,33 @@ class RollupJob:
         database: str,
         *,
         rollups: tuple[Rollup, ...] = ROLLUPS,
+        hourly: tuple[Rollup, ...] = HOURLY,
         rng: random.Random | None = None,
+        verify_margin_s: int = VERIFY_MARGIN_S,
     ) -> None:
         self._clickhouse = clickhouse
         self._database = database
         self._rollups = rollups
+        self._hourly = hourly
         self._rng = rng or random.Random()
+        self._verify_margin_s = verify_margin_s
 
     async def run_once(self) -> list[tuple[str, date]]:
-        """Rebuild every stale closed day; returns the (rollup, day) pairs built."""
+        """Rebuild every stale closed day, then every changed closed hour.
+
+        Returns the (rollup, day) pairs built, then the (rollup, hour) pairs
+        (a datetime, UTC) of the hourly rollups.
+        """
+        built = await self._run_days()
+        for rollup in self._hourly:
+            built.extend(await self._run_hours(rollup))
+        if self._hourly:
+            await self._drop_old_changes()
+        return built
+
+    async def _run_days(self) -> list[tuple[str, date]]:
+        if not self._rollups:
+            return []
         db = self._database
         ((today,),) = await self._clickhouse.execute("SELECT toString(today())")
         arrived = await self._clickhouse.execute(f"SELECT toString(day) FROM {db}.rollup_arrived")
@@ -371,6 +473,113 @@ class RollupJob:
         log.info(
             "built %s for %d day(s) from %s (build %d)", rollup.name, len(days), days[0], build_id
         )
+
+    async def _run_hours(self, rollup: Rollup) -> list[tuple[str, date]]:
+        """Build the closed hours changed since the last pass (or never built), then vouch.
+
+        The pass starts at server time `now`: every block stored before it is in
+        `events` for the builds, which start after. What is recorded in
+        rollup_verified is `now` less the margin (VERIFY_MARGIN_S), so the next
+        pass (and the view meanwhile) looks at the margin's changes again.
+        """
+        db = self._database
+        ((now,),) = await self._clickhouse.execute("SELECT toUInt32(now())")
+        now = int(now)
+        open_hour = now - now % HOUR_S
+        hours = await self._changed_hours(rollup, open_hour)
+        built: list[tuple[str, date]] = []
+        for month in _by_month(hours):
+            await self._build_hours_in_parts(rollup, month, now)
+            built.extend((rollup.name, datetime.fromtimestamp(hour, UTC)) for hour in month)
+        await self._clickhouse.execute(
+            f"INSERT INTO {db}.rollup_verified "
+            "(rollup_name, verified_at, served_until, recorded_at) "
+            f"SELECT '{rollup.name}', toDateTime({now - self._verify_margin_s}, 'UTC'), "
+            f"toDateTime({open_hour}, 'UTC'), now()",
+            settings=_INSERT_SETTINGS,
+        )
+        if built:
+            log.info("built %s for %d hour(s)", rollup.name, len(built))
+        return built
+
+    async def _changed_hours(self, rollup: Rollup, open_hour: int) -> list[int]:
+        """Closed hours to build: changed since the last pass, or newly closed.
+
+        Before the first pass every hour of every day with arrivals.
+        """
+        db = self._database
+        ((passes, since, until),) = await self._clickhouse.execute(
+            "SELECT count(), toUInt32(max(verified_at)), toUInt32(argMax(served_until, verified_at)) "
+            f"FROM {db}.rollup_verified WHERE rollup_name = '{rollup.name}'"
+        )
+        hours: set[int] = set()
+        if int(passes) == 0:
+            for (day,) in await self._clickhouse.execute(
+                f"SELECT toUInt32(toDateTime(day, 'UTC')) FROM {db}.rollup_arrived"
+            ):
+                hours.update(range(int(day), int(day) + 24 * HOUR_S, HOUR_S))
+        else:
+            changes = await self._clickhouse.execute(
+                "SELECT toUInt32(first_hour), toUInt32(last_hour) "
+                f"FROM {db}.rollup_changes WHERE changed_at >= toDateTime({int(since)}, 'UTC')"
+            )
+            for first, last in changes:
+                hours.update(range(int(first), int(last) + HOUR_S, HOUR_S))
+            hours.update(range(int(until), open_hour, HOUR_S))
+        return sorted(hour for hour in hours if hour < open_hour)
+
+    async def _build_hours_in_parts(
+        self, rollup: Rollup, hours: list[int], started_at: int
+    ) -> None:
+        """The hours in one statement, or in halves where the server runs out of memory."""
+        db = self._database
+        build_id = started_at * _BUILD_ID_SPREAD + self._rng.randrange(_BUILD_ID_SPREAD)
+        try:
+            await self._clickhouse.execute(
+                rollup.build_hours_sql(db, hours, build_id), settings=_INSERT_SETTINGS
+            )
+        except ClickHouseError as error:
+            refusal = error_code(error)
+            if len(hours) == 1 or refusal is None or refusal[0] != MEMORY_LIMIT_EXCEEDED:
+                raise
+            half = len(hours) // 2
+            await self._build_hours_in_parts(rollup, hours[:half], started_at)
+            await self._build_hours_in_parts(rollup, hours[half:], started_at)
+            return
+        listed = ", ".join(str(hour) for hour in hours)
+        await self._clickhouse.execute(
+            f"INSERT INTO {db}.rollup_hour_builds "
+            "(rollup_name, hour, build_id, started_at, built_at) "
+            f"SELECT '{rollup.name}', toDateTime(arrayJoin([{listed}]), 'UTC'), "
+            f"toUInt64({build_id}), toDateTime({started_at}, 'UTC'), now()",
+            settings=_INSERT_SETTINGS,
+        )
+
+    async def _drop_old_changes(self) -> None:
+        """Drop the days of rollup_changes and rollup_verified that no pass reads any more.
+
+        Every hourly rollup's latest pass reads changes from its verified_at on;
+        the days before the earliest of those, less one, go (18.16 has no TTL).
+        """
+        db = self._database
+        ((passes, since),) = await self._clickhouse.execute(
+            "SELECT count(), toUInt32(min(since)) FROM "
+            f"(SELECT max(verified_at) AS since FROM {db}.rollup_verified GROUP BY rollup_name)"
+        )
+        if int(passes) == 0:
+            return
+        kept = datetime.fromtimestamp(int(since), UTC).date() - timedelta(days=1)
+        oldest = int(kept.strftime("%Y%m%d"))
+        for table in ("rollup_changes", "rollup_verified"):
+            partitions = await self._clickhouse.execute(
+                "SELECT DISTINCT partition FROM system.parts "
+                f"WHERE database = '{db}' AND table = '{table}' AND active "
+                f"AND toUInt32(partition) < {oldest}"
+            )
+            for (partition,) in partitions:
+                await self._clickhouse.execute(
+                    f"ALTER TABLE {db}.{table} DROP PARTITION {int(partition)}"
+                )
 
     async def backfill_arrivals(self) -> None:
         """Count the days stored before the arrivals view existed (an upgraded database).

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from clickstream.clickhouse.client import ClickHouse
-from clickstream.clickhouse.rollups import ROLLUPS, RollupJob
+from clickstream.clickhouse.rollups import HOURLY, QUESTIONS, ROLLUPS, RollupJob
 from clickstream.config import Settings
 from tests.benchmarks.synthetic import SERVER_INSERT_SETTINGS, Shape, insert_sql
 from tests.event_bodies import event
@@ -58,8 +58,19 @@ def day_events(day: date) -> list[dict[str, Any]]:
 
 
 async def rollup(settings: Settings) -> list[tuple[str, date]]:
+    """A pass over the daily rollups (the hourly one has tests of its own below)."""
     async with ClickHouse(settings.clickhouse) as clickhouse:
-        return await RollupJob(clickhouse, settings.clickhouse.database).run_once()
+        return await RollupJob(clickhouse, settings.clickhouse.database, hourly=()).run_once()
+
+
+async def hourly_pass(settings: Settings) -> set[int]:
+    """A pass over the hourly rollup that vouches for every block stored so far (a
+    second later, no margin); the hours built, in epoch seconds."""
+    await asyncio.sleep(1.1)
+    async with ClickHouse(settings.clickhouse) as clickhouse:
+        job = RollupJob(clickhouse, settings.clickhouse.database, rollups=(), verify_margin_s=0)
+        built = await job.run_once()
+    return {int(hour.timestamp()) for _, hour in built if isinstance(hour, datetime)}
 
 
 async def totals(settings: Settings, day: date) -> dict[str, int]:
@@ -90,7 +101,7 @@ def comparable(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
 
 async def assert_views_equal_raw(settings: Settings, *, every_view_has_rows: bool) -> None:
     db = settings.clickhouse.database
-    for rollup in ROLLUPS:
+    for rollup in QUESTIONS:
         order = ", ".join(rollup.columns)
         served = await query(settings, f"SELECT {order} FROM {db}.{rollup.name} ORDER BY {order}")
         raw = await query(settings, f"SELECT {order} FROM {db}.{rollup.name}_raw ORDER BY {order}")
@@ -265,3 +276,59 @@ async def test_every_anonymous_day_of_a_visitor_identified_later_is_shown(
         f"FROM {settings.clickhouse.database}.identified_visitors ORDER BY day",
     )
     assert rows == [(BEFORE, "user-9", "anon-1", 1), (YESTERDAY, "user-9", "anon-1", 2)]
+
+
+TRAFFIC = HOURLY[0]
+
+
+def epoch(day: date, hour: int) -> int:
+    return int(datetime(day.year, day.month, day.day, hour, tzinfo=UTC).timestamp())
+
+
+async def hourly_clicks(settings: Settings) -> dict[int, int]:
+    rows = await query(
+        settings,
+        f"SELECT toUInt32(hour) AS at, sum(events) FROM {settings.clickhouse.database}.traffic "
+        "WHERE event_type = 'click' GROUP BY at",
+    )
+    return {int(hour): int(total) for hour, total in rows}
+
+
+async def live_hour(settings: Settings) -> int:
+    ((hour,),) = await query(
+        settings, f"SELECT toUInt32({TRAFFIC.live_hour_sql(settings.clickhouse.database)})"
+    )
+    return int(hour)
+
+
+async def test_traffic_counts_retried_events_once_and_a_late_one_at_once(
+    settings: Settings,
+) -> None:
+    sent = [
+        event("click", user_id=f"u-{n}", timestamp=at(YESTERDAY, f"09:0{n}:00")) for n in range(3)
+    ]
+    late = event("click", user_id="u-9", timestamp=at(YESTERDAY, "09:30:00"))
+    async with api_client(settings) as client, running_etl(settings):
+        ids = await post_events(client, sent)
+        await post_events(client, sent)
+        await wait_for_ids(settings, set(ids))
+
+        async def both_copies_stored() -> bool:
+            return await stored_rows(settings) == 2 * len(sent)
+
+        await wait_until(both_copies_stored, what="both copies of every event")
+        assert epoch(YESTERDAY, 9) in await hourly_pass(settings)
+        # Every closed hour is served from its build now.
+        served_until = await live_hour(settings)
+        assert served_until == int(time.time()) // 3600 * 3600
+        assert await hourly_clicks(settings) == {epoch(YESTERDAY, 9): 3}
+
+        await wait_for_ids(settings, set(await post_events(client, [late])))
+
+    assert await live_hour(settings) == epoch(YESTERDAY, 9)
+    assert await hourly_clicks(settings) == {epoch(YESTERDAY, 9): 4}
+    rebuilt = await hourly_pass(settings)
+    newly_closed = set(range(served_until, int(time.time()) // 3600 * 3600, 3600))
+    assert rebuilt == {epoch(YESTERDAY, 9)} | newly_closed, "the late event's hour only"
+    assert await live_hour(settings) == int(time.time()) // 3600 * 3600
+    assert await hourly_clicks(settings) == {epoch(YESTERDAY, 9): 4}

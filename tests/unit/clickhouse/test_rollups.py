@@ -12,7 +12,15 @@ import pytest
 from asynch.errors import ServerException
 
 from clickstream.clickhouse.migrations import Migration, load
-from clickstream.clickhouse.rollups import ROLLUPS, Rollup, RollupJob, batches, stale
+from clickstream.clickhouse.rollups import (
+    HOURLY,
+    QUESTIONS,
+    ROLLUPS,
+    Rollup,
+    RollupJob,
+    batches,
+    stale,
+)
 from clickstream.config import ClickHouseSettings
 
 MIGRATIONS = {migration.name: migration for migration in load()}
@@ -53,7 +61,7 @@ def test_only_the_rollups_without_a_fresh_build_are_rebuilt() -> None:
 # -- the views compute what the builds compute ------------------------------------------
 
 
-@pytest.mark.parametrize("rollup", ROLLUPS, ids=lambda r: r.name)
+@pytest.mark.parametrize("rollup", QUESTIONS, ids=lambda r: r.name)
 def test_the_raw_view_is_the_builds_query_over_all_history(rollup: Rollup) -> None:
     assert body(MIGRATIONS[f"{rollup.name}_raw"]) == rollup.query("${database}")
 
@@ -111,7 +119,7 @@ def test_every_question_is_in_the_live_day_view() -> None:
 
 
 def test_every_rollup_has_a_table_a_raw_view_and_a_view() -> None:
-    for rollup in ROLLUPS:
+    for rollup in QUESTIONS:
         assert {rollup.table, f"{rollup.name}_raw", rollup.name} <= MIGRATIONS.keys()
         table = statement(MIGRATIONS[rollup.table])
         for column in ("build_id", *rollup.columns):
@@ -199,7 +207,7 @@ class FakeSql:
 async def test_the_job_snapshots_a_day_then_writes_rows_then_records_the_build() -> None:
     fake = FakeSql({D1: 7, TODAY: 3}, [(rollup.name, D1) for rollup in ROLLUPS[1:]])
 
-    built = await RollupJob(fake, "db", rng=random.Random(1)).run_once()
+    built = await RollupJob(fake, "db", hourly=(), rng=random.Random(1)).run_once()
 
     assert built == [("clicks_by_element", D1)]
     writes = fake.statements[3:]
@@ -222,7 +230,7 @@ async def test_a_month_of_stale_days_is_one_snapshot_and_one_build_per_rollup() 
     fresh = [(rollup.name, day) for rollup in ROLLUPS[1:] for day in days]
     fake = FakeSql({day: 10 + day.day for day in days} | {TODAY: 3}, fresh)
 
-    built = await RollupJob(fake, "db", rng=random.Random(1)).run_once()
+    built = await RollupJob(fake, "db", hourly=(), rng=random.Random(1)).run_once()
 
     assert built == [("clicks_by_element", day) for day in days]
     writes = fake.statements[3:]
@@ -260,7 +268,7 @@ async def test_a_build_that_runs_out_of_memory_is_made_in_halves() -> None:
     fresh = [(rollup.name, day) for rollup in ROLLUPS[1:] for day in days]
     fake = MemoryLimitedSql({day: 7 for day in days} | {TODAY: 3}, fresh, most=2)
 
-    built = await RollupJob(fake, "db", rng=random.Random(1)).run_once()
+    built = await RollupJob(fake, "db", hourly=(), rng=random.Random(1)).run_once()
 
     assert built == [("clicks_by_element", day) for day in days]
     records = [q for q in fake.statements if q.startswith("INSERT INTO db.rollup_builds")]
@@ -272,13 +280,13 @@ async def test_a_single_day_out_of_memory_is_an_error() -> None:
     fake = MemoryLimitedSql({D1: 7, TODAY: 3}, [(r.name, D1) for r in ROLLUPS[1:]], most=0)
 
     with pytest.raises(ServerException):
-        await RollupJob(fake, "db").run_once()
+        await RollupJob(fake, "db", hourly=()).run_once()
 
 
 async def test_nothing_is_built_when_every_closed_day_is_fresh() -> None:
     fake = FakeSql({D1: 7, TODAY: 3}, [(rollup.name, D1) for rollup in ROLLUPS])
 
-    assert await RollupJob(fake, "db").run_once() == []
+    assert await RollupJob(fake, "db", hourly=()).run_once() == []
     assert not [query for query in fake.statements if query.startswith("INSERT")]
 
 
@@ -315,3 +323,136 @@ def test_single_node_rollup_tables_are_plain_merge_trees() -> None:
     assert "ENGINE = AggregatingMergeTree()" in MIGRATIONS["rollup_arrivals_local"].render(
         single, "a"
     )
+
+
+# -- the hourly rollups ---------------------------------------------------------------------
+
+TRAFFIC = HOURLY[0]
+H = 1_727_740_800  # 2024-10-01 00:00:00 UTC
+HOUR = 3600
+
+
+def test_traffic_is_the_hourly_question_and_the_others_are_daily() -> None:
+    assert [rollup.name for rollup in HOURLY] == ["traffic"]
+    assert TRAFFIC.columns[0] == "hour"
+    assert all(rollup.grain == "day" and rollup.columns[0] == "day" for rollup in ROLLUPS)
+
+
+def test_the_live_hour_is_the_last_pass_unless_something_changed_since() -> None:
+    sql = TRAFFIC.live_hour_sql("a")
+    verified = "FROM a.rollup_verified WHERE rollup_name = 'traffic')"
+
+    assert sql == (
+        "(SELECT least((SELECT if(count() = 0, toDateTime(0, 'UTC'), "
+        f"argMax(served_until, verified_at)) {verified}, "
+        "if(count() = 0, toDateTime('2105-12-31 00:00:00', 'UTC'), min(first_hour))) "
+        "FROM a.rollup_changes WHERE changed_at >= "
+        f"(SELECT if(count() = 0, toDateTime(0, 'UTC'), max(verified_at)) {verified})"
+    )
+
+
+def test_the_hourly_view_serves_latest_builds_before_the_live_hour_and_the_rest_live() -> None:
+    sql = body(MIGRATIONS["traffic"])
+    served, live = sql.split("\nUNION ALL\n")
+    live_hour = TRAFFIC.live_hour_sql("${database}")
+
+    assert served == (
+        "SELECT hour, event_type, device, events, anonymous_events\n"
+        "FROM ${database}.rollup_traffic\n"
+        f"WHERE hour < {live_hour}\n"
+        "    AND (hour, build_id) IN (SELECT hour, max(build_id) FROM "
+        "${database}.rollup_hour_builds WHERE rollup_name = 'traffic' GROUP BY hour)"
+    )
+    assert f"PREWHERE event_time >= {live_hour}\n" in live
+    assert live.count("FROM ${database}.events FINAL") == 1
+
+
+def test_an_hourly_build_reads_its_hours_in_a_prewhere_and_lists_the_gaps() -> None:
+    whole = TRAFFIC.build_hours_sql("a", [H, H + HOUR], 7)
+    gaps = TRAFFIC.build_hours_sql("a", [H, H + 3 * HOUR], 7)
+
+    assert whole.startswith(
+        "INSERT INTO a.rollup_traffic (build_id, hour, event_type, device, events, "
+        "anonymous_events)\nSELECT toUInt64(7) AS build_id,"
+    )
+    assert (
+        f"PREWHERE event_time >= toDateTime({H}, 'UTC') "
+        f"AND event_time < toDateTime({H + 2 * HOUR}, 'UTC')\n"
+    ) in whole
+    assert "toStartOfHour(event_time) IN" not in whole
+    assert (
+        f"AND toStartOfHour(event_time) IN (toDateTime({H}, 'UTC'), "
+        f"toDateTime({H + 3 * HOUR}, 'UTC'))\n"
+    ) in gaps
+
+
+class HourlySql:
+    """Answers an hourly pass's reads: the last pass (or none) and the changes since."""
+
+    def __init__(
+        self,
+        now: int,
+        last_pass: tuple[int, int] | None,
+        changes: list[tuple[int, int]],
+        arrived_days: list[int] = (),  # type: ignore[assignment]
+    ) -> None:
+        self.now, self.last_pass, self.changes = now, last_pass, changes
+        self.arrived_days = list(arrived_days)
+        self.statements: list[str] = []
+
+    async def execute(
+        self, query: str, *, settings: dict[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        self.statements.append(query)
+        if query == "SELECT toUInt32(now())":
+            return [(self.now,)]
+        if query.startswith("SELECT count(), toUInt32(max(verified_at))"):
+            return [(1, *self.last_pass)] if self.last_pass else [(0, 0, 0)]
+        if query.startswith("SELECT toUInt32(toDateTime(day, 'UTC')) FROM db.rollup_arrived"):
+            return [(day,) for day in self.arrived_days]
+        if query.startswith("SELECT toUInt32(first_hour), toUInt32(last_hour)"):
+            since = int(re.findall(r"changed_at >= toDateTime\((\d+)", query)[0])
+            assert self.last_pass and since == self.last_pass[0]
+            return self.changes
+        if query.startswith("SELECT count(), toUInt32(min(since))"):
+            return [(1, self.now)]
+        if query.startswith("SELECT DISTINCT partition FROM system.parts"):
+            return []
+        assert query.startswith("INSERT INTO db."), query
+        return []
+
+    def recorded_hours(self) -> list[list[int]]:
+        return [
+            [int(hour) for hour in re.findall(r"arrayJoin\(\[([\d, ]+)\]", q)[0].split(", ")]
+            for q in self.statements
+            if q.startswith("INSERT INTO db.rollup_hour_builds")
+        ]
+
+
+async def test_a_pass_builds_the_changed_and_the_newly_closed_hours_then_vouches() -> None:
+    now = H + 30 * HOUR + 120  # 2024-10-02 06:02
+    late = (H + 2 * HOUR, H + 3 * HOUR)  # a late block of two hours of 2024-10-01
+    fake = HourlySql(now, (H + 29 * HOUR, H + 29 * HOUR), [late, (H + 30 * HOUR, H + 30 * HOUR)])
+
+    built = await RollupJob(fake, "db", rollups=(), rng=random.Random(1)).run_once()
+
+    expected = [H + 2 * HOUR, H + 3 * HOUR, H + 29 * HOUR]
+    assert [int(hour.timestamp()) for _, hour in built] == expected  # type: ignore[attr-defined]
+    assert fake.recorded_hours() == [expected], "one statement: one month"
+    assert not [h for h in fake.recorded_hours()[0] if h >= H + 30 * HOUR], "the open hour waits"
+    verified = [q for q in fake.statements if q.startswith("INSERT INTO db.rollup_verified")]
+    assert len(verified) == 1
+    assert f"toDateTime({now - 60}, 'UTC'), toDateTime({H + 30 * HOUR}, 'UTC')" in verified[0]
+    rows = next(q for q in fake.statements if q.startswith("INSERT INTO db.rollup_traffic"))
+    assert rows.index("INSERT INTO db.rollup_traffic") < fake.statements.index(verified[0])
+
+
+async def test_the_first_pass_builds_every_closed_hour_of_the_days_with_arrivals() -> None:
+    now = H + 24 * HOUR + 2 * HOUR + 5
+    fake = HourlySql(now, None, [], arrived_days=[H - 30 * 86_400, H, H + 86_400])
+
+    built = await RollupJob(fake, "db", rollups=(), rng=random.Random(1)).run_once()
+
+    assert len(built) == 24 + 24 + 2
+    recorded = fake.recorded_hours()
+    assert [len(month) for month in recorded] == [24, 26], "September's day, then October's"
