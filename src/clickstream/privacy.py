@@ -47,6 +47,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MUTATION_TIMEOUT_S = 3600.0
+# Where events are stored: events_local, and events_recent_local, the last days
+# again for the hourly views (migration 0106). An erasure deletes from both.
+EVENT_TABLES = ("events_local", "events_recent_local")
 
 
 class ErasureError(RuntimeError):
@@ -119,6 +122,17 @@ async def _check_column(clickhouse: ClickHouse, database: str, id_kind: str) -> 
         )
 
 
+async def _event_tables(clickhouse: ClickHouse, database: str) -> list[str]:
+    """EVENT_TABLES that exist (a schema older than 0106 has no events_recent_local)."""
+    listed = ", ".join(_literal(table) for table in EVENT_TABLES)
+    rows = await clickhouse.execute(
+        f"SELECT name FROM system.tables WHERE database = {_literal(database)} "
+        f"AND name IN ({listed})"
+    )
+    found = {str(name) for (name,) in rows}
+    return [table for table in EVENT_TABLES if table in found]
+
+
 async def _each(
     settings: ClickHouseSettings, nodes: Sequence[Node], query: str, rows: list[tuple[object, ...]]
 ) -> None:
@@ -164,9 +178,10 @@ async def erase(
         days = tuple(day for day, _ in found)
         progress(f"deleting {rows_deleted} row(s) from {len(days)} day(s)")
         on_cluster = f"ON CLUSTER {settings.cluster}" if settings.replicated else ""
-        await clickhouse.execute(
-            f"ALTER TABLE {database}.events_local {on_cluster} DELETE WHERE {where}"
-        )
+        for table in await _event_tables(clickhouse, database):
+            await clickhouse.execute(
+                f"ALTER TABLE {database}.{table} {on_cluster} DELETE WHERE {where}"
+            )
     await wait_for_mutations(settings, nodes, progress=progress)
     finished_at = clock()
     await _each(
@@ -197,14 +212,15 @@ async def wait_for_mutations(
     poll_s: float = 0.5,
     progress: Callable[[str], None] = lambda _: None,
 ) -> None:
-    """Until no node has an unfinished mutation of events_local (18.16 runs them later)."""
+    """Until no node has an unfinished mutation of the events (18.16 runs them later)."""
     deadline = time.monotonic() + timeout_s
+    tables = ", ".join(_literal(table) for table in EVENT_TABLES)
     for node in nodes:
         async with _on_node(settings, node) as clickhouse:
             while True:
                 [(pending,)] = await clickhouse.execute(
                     "SELECT count() FROM system.mutations WHERE database = "
-                    f"{_literal(settings.database)} AND table = 'events_local' AND is_done = 0"
+                    f"{_literal(settings.database)} AND table IN ({tables}) AND is_done = 0"
                 )
                 if not pending:
                     progress(f"{node}: mutations done")
@@ -225,10 +241,13 @@ async def remaining(
     counts = []
     for node in nodes:
         async with _on_node(settings, node) as clickhouse:
-            [(count,)] = await clickhouse.execute(
-                f"SELECT count() FROM {settings.database}.events_local WHERE {where}"
-            )
-            counts.append((node, int(count)))
+            count = 0
+            for table in await _event_tables(clickhouse, settings.database):
+                [(rows,)] = await clickhouse.execute(
+                    f"SELECT count() FROM {settings.database}.{table} WHERE {where}"
+                )
+                count += int(rows)
+            counts.append((node, count))
     return counts
 
 

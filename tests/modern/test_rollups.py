@@ -18,6 +18,7 @@ import pytest
 
 from clickstream import events
 from clickstream.clickhouse.rollups import HOURLY, QUESTIONS, ROLLUPS, RollupJob
+from clickstream.privacy import EVENT_TABLES
 from tests.benchmarks.synthetic import Shape, insert_sql
 from tests.event_bodies import event
 from tests.modern.engine import ModernClickHouse
@@ -260,9 +261,10 @@ async def test_an_erasure_makes_its_days_hours_live(clickhouse: ModernClickHouse
     send(clickhouse, db, clicks_at(YESTERDAY, 10, 2))
     await settled_pass(clickhouse, db)
 
-    clickhouse.execute(
-        f"ALTER TABLE {db}.events_local DELETE WHERE user_id = 'user-1' SETTINGS mutations_sync = 2"
-    )
+    for table in EVENT_TABLES:  # as `clickstream erase` does
+        clickhouse.execute(
+            f"ALTER TABLE {db}.{table} DELETE WHERE user_id = 'user-1' SETTINGS mutations_sync = 2"
+        )
     clickhouse.execute(
         f"INSERT INTO {db}.erasures (requested_at, requested_by, id_kind, id_hash, rows_deleted, "
         f"days, finished_at) VALUES (now(), 'test', 'user_id', 'h', 1, ['{YESTERDAY}'], now())"
@@ -272,3 +274,39 @@ async def test_an_erasure_makes_its_days_hours_live(clickhouse: ModernClickHouse
     assert hourly_clicks(clickhouse, db) == {at_hour(YESTERDAY, 10): 1}
     await settled_pass(clickhouse, db)
     assert hourly_clicks(clickhouse, db) == {at_hour(YESTERDAY, 10): 1}
+
+
+async def test_the_live_hours_are_read_from_the_recent_events(
+    clickhouse: ModernClickHouse, db: str
+) -> None:
+    open_hour = int(time.time()) // 3600 * 3600
+    now = datetime.now(UTC)
+    send(clickhouse, db, clicks_at(now.date(), now.hour, 2))
+    await settled_pass(clickhouse, db)
+
+    assert hourly_clicks(clickhouse, db) == {open_hour: 2}
+    clickhouse.execute(f"TRUNCATE TABLE {db}.events_recent_local")
+    assert hourly_clicks(clickhouse, db) == {}, "the open hour came from events_recent"
+    assert hourly_clicks(clickhouse, db, "traffic_raw") == {open_hour: 2}
+
+
+async def test_a_late_event_older_than_the_recent_days_is_read_from_events(
+    clickhouse: ModernClickHouse, db: str
+) -> None:
+    old = TODAY - timedelta(days=5)
+    send(clickhouse, db, clicks_at(old, 8, 1))
+    await settled_pass(clickhouse, db)
+    send(clickhouse, db, clicks_at(old, 8, 2))
+
+    assert hourly_clicks(clickhouse, db) == {at_hour(old, 8): 3}
+    partitions = clickhouse.execute(
+        f"SELECT DISTINCT partition FROM system.parts WHERE database = '{db}' "
+        "AND table = 'events_recent_local' AND active"
+    )
+    assert partitions == [(old.strftime("%Y%m%d"),)], "the late block was copied"
+    await settled_pass(clickhouse, db)
+    assert hourly_clicks(clickhouse, db) == {at_hour(old, 8): 3}
+    assert not clickhouse.execute(
+        f"SELECT partition FROM system.parts WHERE database = '{db}' "
+        "AND table = 'events_recent_local' AND active"
+    ), "days before the day before yesterday are dropped"

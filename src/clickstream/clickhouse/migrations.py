@@ -4,7 +4,8 @@
 `${database}`, `${cluster}`, `${on_cluster}` and `${replacing_engine}` are
 filled from the settings, so the same files serve one node (`single`) and the
 sharded, replicated cluster. A file creating table T may also use
-`${sharded_aggregating_engine}` (one copy per shard, like events_local) and
+`${sharded_aggregating_engine}` and `${sharded_replacing_engine}` (one copy
+per shard, like events_local) and
 `${global_merge_engine}` (small tables every node holds whole: rollups and
 their bookkeeping), whose ZooKeeper paths end in T. An analyst view's body
 is `${raw_<question>}` or `${served_<question>}` (`${served_v1_<question>}`:
@@ -38,6 +39,9 @@ _REPLICATED = "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/${databa
 # {shard} makes every node a replica of one table.
 _SHARDED_AGGREGATING = (
     "ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/${database}/${table}', '{replica}')"
+)
+_SHARDED_REPLACING = (
+    "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/${database}/${table}', '{replica}')"
 )
 _GLOBAL_MERGE = "ReplicatedMergeTree('/clickhouse/tables/global/${database}/${table}', '{replica}')"
 _CREATED_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS \$\{database\}\.(\w+)")
@@ -79,6 +83,11 @@ class Migration:
                 Template(_SHARDED_AGGREGATING).substitute(names)
                 if replicated
                 else "AggregatingMergeTree()"
+            )
+            params["sharded_replacing_engine"] = (
+                Template(_SHARDED_REPLACING).substitute(names)
+                if replicated
+                else "ReplacingMergeTree()"
             )
             params["global_merge_engine"] = (
                 Template(_GLOBAL_MERGE).substitute(names) if replicated else "MergeTree()"

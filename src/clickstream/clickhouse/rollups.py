@@ -49,6 +49,9 @@ HOUR_S = 3600
 # its start: a block stored just before may not have reached the replica a build
 # reads yet. The changes of the margin are simply looked at again by the next pass.
 VERIFY_MARGIN_S = 60
+# events_recent holds every row from this time on (the job drops its older days).
+RECENT_FROM = "toDateTime(today() - 1, 'UTC')"
+RECENT_DAYS_KEPT = 3  # today, yesterday, and the day before (a margin)
 
 
 @dataclass(frozen=True)
@@ -138,9 +141,22 @@ class Rollup:
         )
 
     def _served_by_hour_sql(self, database: str) -> str:
+        """Builds before the live hour; live from it, its last days from events_recent.
+
+        `events_recent` (migration 0106) holds the days from RECENT_FROM on, one
+        partition a day: the usual live part, the hour or two since the last
+        pass, reads today's partition only. Hours before RECENT_FROM (a late
+        event for an old day, or no pass yet) are read from `events`, a range
+        that is empty, and pruned, the rest of the time.
+        """
         columns = ", ".join(self.columns)
         live_from = self.live_hour_sql(database)
-        live = self._live_prewhere(database, f"event_time >= {live_from}")
+        old = self._live_prewhere(
+            database, f"event_time >= {live_from} AND event_time < {RECENT_FROM}"
+        )
+        recent = self._live_prewhere(
+            database, f"event_time >= greatest({live_from}, {RECENT_FROM})", "events_recent"
+        )
         return (
             f"SELECT {columns}\n"
             f"FROM {database}.{self.table}\n"
@@ -149,7 +165,10 @@ class Rollup:
             f"{database}.rollup_hour_builds WHERE rollup_name = '{self.name}' GROUP BY hour)\n"
             "UNION ALL\n"
             f"SELECT {columns}\n"
-            "FROM\n(\n" + textwrap.indent(live, "    ") + "\n)"
+            "FROM\n(\n" + textwrap.indent(old, "    ") + "\n)\n"
+            "UNION ALL\n"
+            f"SELECT {columns}\n"
+            "FROM\n(\n" + textwrap.indent(recent, "    ") + "\n)"
         )
 
     def served_sql_v1(self, database: str) -> str:
@@ -181,7 +200,7 @@ class Rollup:
             "FROM\n(\n" + textwrap.indent(live, "    ") + "\n)"
         )
 
-    def _live_prewhere(self, database: str, condition: str) -> str:
+    def _live_prewhere(self, database: str, condition: str, table: str = "events") -> str:
         """The question with `condition` as the PREWHERE of each read of `events FINAL`.
 
         PREWHERE filters before FINAL merges: on a sorting-key column that is
@@ -191,7 +210,7 @@ class Rollup:
         events). Both engines prune partitions by it as by a WHERE.
         """
         found = _FINAL_READ.subn(
-            lambda m: f"{m[1]}{m[2]}PREWHERE {condition}\n{m[2]}WHERE ",
+            lambda m: f"FROM ${{database}}.{table} FINAL\n{m[2]}PREWHERE {condition}\n{m[2]}WHERE ",
             self.select.replace("${where}", ""),
         )
         if found[1] != self.select.count("${where}"):
@@ -367,13 +386,16 @@ class RollupJob:
         hourly: tuple[Rollup, ...] = HOURLY,
         rng: random.Random | None = None,
         verify_margin_s: int = VERIFY_MARGIN_S,
+        cluster: str | None = None,
     ) -> None:
+        """`cluster`: the cluster whose every node holds part of events_recent (None: one node)."""
         self._clickhouse = clickhouse
         self._database = database
         self._rollups = rollups
         self._hourly = hourly
         self._rng = rng or random.Random()
         self._verify_margin_s = verify_margin_s
+        self._on_cluster = f"ON CLUSTER {cluster}" if cluster else ""
 
     async def run_once(self) -> list[tuple[str, date]]:
         """Rebuild every stale closed day, then every changed closed hour.
@@ -386,6 +408,7 @@ class RollupJob:
             built.extend(await self._run_hours(rollup))
         if self._hourly:
             await self._drop_old_changes()
+            await self._drop_old_recent_days()
         return built
 
     async def _run_days(self) -> list[tuple[str, date]]:
@@ -581,6 +604,24 @@ class RollupJob:
                     f"ALTER TABLE {db}.{table} DROP PARTITION {int(partition)}"
                 )
 
+    async def _drop_old_recent_days(self) -> None:
+        """Drop the days of events_recent before the last RECENT_DAYS_KEPT, on every node.
+
+        The views read it from yesterday on (RECENT_FROM); late events for old
+        days land in it too, and go at the next pass.
+        """
+        db = self._database
+        partitions = await self._clickhouse.execute(
+            "SELECT DISTINCT partition FROM system.parts "
+            f"WHERE database = '{db}' AND table = 'events_recent_local' AND active "
+            f"AND toUInt32(partition) < toYYYYMMDD(today() - {RECENT_DAYS_KEPT - 1})"
+        )
+        for (partition,) in partitions:
+            await self._clickhouse.execute(
+                f"ALTER TABLE {db}.events_recent_local {self._on_cluster} "
+                f"DROP PARTITION {int(partition)}"
+            )
+
     async def backfill_arrivals(self) -> None:
         """Count the days stored before the arrivals view existed (an upgraded database).
 
@@ -606,7 +647,8 @@ async def run(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with ClickHouse(settings) as clickhouse:
-        job = RollupJob(clickhouse, settings.database)
+        cluster = settings.cluster if settings.replicated else None
+        job = RollupJob(clickhouse, settings.database, cluster=cluster)
         if backfill:
             await job.backfill_arrivals()
         while True:

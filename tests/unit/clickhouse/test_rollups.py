@@ -351,10 +351,11 @@ def test_the_live_hour_is_the_last_pass_unless_something_changed_since() -> None
     )
 
 
-def test_the_hourly_view_serves_latest_builds_before_the_live_hour_and_the_rest_live() -> None:
+def test_the_hourly_view_serves_builds_then_old_hours_from_events_then_recent_ones() -> None:
     sql = body(MIGRATIONS["traffic"])
-    served, live = sql.split("\nUNION ALL\n")
+    served, old, recent = sql.split("\nUNION ALL\n")
     live_hour = TRAFFIC.live_hour_sql("${database}")
+    recent_from = "toDateTime(today() - 1, 'UTC')"
 
     assert served == (
         "SELECT hour, event_type, device, events, anonymous_events\n"
@@ -363,8 +364,33 @@ def test_the_hourly_view_serves_latest_builds_before_the_live_hour_and_the_rest_
         "    AND (hour, build_id) IN (SELECT hour, max(build_id) FROM "
         "${database}.rollup_hour_builds WHERE rollup_name = 'traffic' GROUP BY hour)"
     )
-    assert f"PREWHERE event_time >= {live_hour}\n" in live
-    assert live.count("FROM ${database}.events FINAL") == 1
+    assert f"PREWHERE event_time >= {live_hour} AND event_time < {recent_from}\n" in old
+    assert "FROM ${database}.events FINAL" in old and "events_recent" not in old
+    assert f"PREWHERE event_time >= greatest({live_hour}, {recent_from})\n" in recent
+    assert "FROM ${database}.events_recent FINAL" in recent
+    assert "${database}.events FINAL" not in recent
+
+
+def test_recent_events_are_kept_like_events_but_narrow_and_by_day() -> None:
+    single = statement(MIGRATIONS["events_recent_local"])
+    cluster = MIGRATIONS["events_recent_local"].render(
+        ClickHouseSettings(replicated=True), "analytics"
+    )
+
+    assert "ORDER BY (event_type, user_id, event_time, event_id)" in single
+    assert "PARTITION BY toYYYYMMDD(event_time)" in single
+    assert "ENGINE = ReplacingMergeTree()" in single
+    assert (
+        "ReplicatedReplacingMergeTree("
+        "'/clickhouse/tables/{shard}/analytics/events_recent_local', '{replica}')"
+    ) in cluster
+    for column in (*TRAFFIC.columns[1:3], "event_time", "user_id", "anonymous_id", "event_id"):
+        assert re.search(rf"^    {column} ", single, re.M), column
+    copied = statement(MIGRATIONS["events_recent_mv"])
+    assert copied.endswith(
+        "AS SELECT event_id, event_type, event_time, user_id, anonymous_id, device\n"
+        "FROM ${database}.events_local"
+    )
 
 
 def test_an_hourly_build_reads_its_hours_in_a_prewhere_and_lists_the_gaps() -> None:
