@@ -52,6 +52,8 @@ VERIFY_MARGIN_S = 60
 # events_recent holds every row from this time on (the job drops its older days).
 RECENT_FROM = "toDateTime(today() - 1, 'UTC')"
 RECENT_DAYS_KEPT = 3  # today, yesterday, and the day before (a margin)
+# How far back an hourly view looks for the job's latest pass (it passes every minute).
+PASS_WINDOW_S = 6 * 3600
 
 
 @dataclass(frozen=True)
@@ -120,24 +122,28 @@ class Rollup:
         )
 
     def live_hour_sql(self, database: str) -> str:
-        """The first hour an hourly view computes live: a scalar over two small reads.
+        """The first hour an hourly view computes live: one read of `rollup_changes`.
 
-        The job's latest pass (`rollup_verified`) vouches for every hour before
-        `served_until` as stored before `verified_at`; any block stored since, and
-        any erasure finished since, is a row of `rollup_changes` naming the first
-        hour it changed. So the view serves builds before the earlier of the two,
-        exactly, without per-hour bookkeeping at query time. No pass yet: 1970,
-        all live.
+        The job's latest pass (a row with pass_of = this rollup) vouches for every
+        hour before its first_hour as stored before its changed_at; any block
+        stored since, and any erasure finished since, is a row naming the first
+        hour it changed. So the view serves builds before the earliest of those,
+        exactly, without per-hour bookkeeping at query time. One read, no
+        subquery inside (18.16 evaluates a scalar subquery several times per
+        place it appears): the rows of the last PASS_WINDOW_S, the changes among
+        them kept by an array filter. No pass in that window (no pass yet, or a
+        job stopped for hours): 1970, every hour live, exact and slow.
         """
-        verified = f"{database}.rollup_verified WHERE rollup_name = '{self.name}'"
-        since = f"(SELECT if(count() = 0, toDateTime(0, 'UTC'), max(verified_at)) FROM {verified})"
-        until = (
-            "(SELECT if(count() = 0, toDateTime(0, 'UTC'), argMax(served_until, verified_at)) "
-            f"FROM {verified})"
-        )
+        pass_of = f"pass_of = '{self.name}'"
         return (
-            f"(SELECT least({until}, if(count() = 0, toDateTime('2105-12-31 00:00:00', 'UTC'), "
-            f"min(first_hour))) FROM {database}.rollup_changes WHERE changed_at >= {since})"
+            "(SELECT least(passed, if(empty(later), toDateTime('2105-12-31 00:00:00', 'UTC'), "
+            "arrayReduce('min', later))) FROM (SELECT "
+            f"argMaxIf(first_hour, changed_at, {pass_of}) AS passed, "
+            "arrayFilter((hour, at, since) -> at >= since, "
+            "groupArrayIf(first_hour, pass_of = ''), groupArrayIf(changed_at, pass_of = ''), "
+            f"replicate(maxIf(changed_at, {pass_of}), groupArrayIf(first_hour, pass_of = ''))) "
+            f"AS later FROM {database}.rollup_changes "
+            f"WHERE changed_at >= now() - {PASS_WINDOW_S} AND pass_of IN ('', '{self.name}')))"
         )
 
     def _served_by_hour_sql(self, database: str) -> str:
@@ -301,7 +307,7 @@ def load() -> tuple[Rollup, ...]:
 QUESTIONS = load()
 # Built per closed day (rollup_builds, rollup_live_from)...
 ROLLUPS = tuple(question for question in QUESTIONS if question.grain == "day")
-# ...and per closed hour (rollup_hour_builds, rollup_verified, rollup_changes).
+# ...and per closed hour (rollup_hour_builds, rollup_changes).
 HOURLY = tuple(question for question in QUESTIONS if question.grain == "hour")
 
 
@@ -501,8 +507,8 @@ class RollupJob:
         """Build the closed hours changed since the last pass (or never built), then vouch.
 
         The pass starts at server time `now`: every block stored before it is in
-        `events` for the builds, which start after. What is recorded in
-        rollup_verified is `now` less the margin (VERIFY_MARGIN_S), so the next
+        `events` for the builds, which start after. The pass row it writes to
+        rollup_changes says `now` less the margin (VERIFY_MARGIN_S), so the next
         pass (and the view meanwhile) looks at the margin's changes again.
         """
         db = self._database
@@ -514,11 +520,11 @@ class RollupJob:
         for month in _by_month(hours):
             await self._build_hours_in_parts(rollup, month, now)
             built.extend((rollup.name, datetime.fromtimestamp(hour, UTC)) for hour in month)
+        # The pass: every hour before the open one is built, as of `now` less the margin.
         await self._clickhouse.execute(
-            f"INSERT INTO {db}.rollup_verified "
-            "(rollup_name, verified_at, served_until, recorded_at) "
-            f"SELECT '{rollup.name}', toDateTime({now - self._verify_margin_s}, 'UTC'), "
-            f"toDateTime({open_hour}, 'UTC'), now()",
+            f"INSERT INTO {db}.rollup_changes (changed_at, first_hour, last_hour, pass_of) "
+            f"SELECT toDateTime({now - self._verify_margin_s}, 'UTC'), "
+            f"toDateTime({open_hour}, 'UTC'), toDateTime({open_hour}, 'UTC'), '{rollup.name}'",
             settings=_INSERT_SETTINGS,
         )
         if built:
@@ -532,8 +538,8 @@ class RollupJob:
         """
         db = self._database
         ((passes, since, until),) = await self._clickhouse.execute(
-            "SELECT count(), toUInt32(max(verified_at)), toUInt32(argMax(served_until, verified_at)) "
-            f"FROM {db}.rollup_verified WHERE rollup_name = '{rollup.name}'"
+            "SELECT count(), toUInt32(max(changed_at)), toUInt32(argMax(first_hour, changed_at)) "
+            f"FROM {db}.rollup_changes WHERE pass_of = '{rollup.name}'"
         )
         hours: set[int] = set()
         if int(passes) == 0:
@@ -543,8 +549,9 @@ class RollupJob:
                 hours.update(range(int(day), int(day) + 24 * HOUR_S, HOUR_S))
         else:
             changes = await self._clickhouse.execute(
-                "SELECT toUInt32(first_hour), toUInt32(last_hour) "
-                f"FROM {db}.rollup_changes WHERE changed_at >= toDateTime({int(since)}, 'UTC')"
+                "SELECT toUInt32(first_hour), toUInt32(last_hour) FROM "
+                f"{db}.rollup_changes WHERE changed_at >= toDateTime({int(since)}, 'UTC') "
+                "AND pass_of = ''"
             )
             for first, last in changes:
                 hours.update(range(int(first), int(last) + HOUR_S, HOUR_S))
@@ -579,30 +586,29 @@ class RollupJob:
         )
 
     async def _drop_old_changes(self) -> None:
-        """Drop the days of rollup_changes and rollup_verified that no pass reads any more.
+        """Drop the days of rollup_changes that no pass reads any more.
 
-        Every hourly rollup's latest pass reads changes from its verified_at on;
+        Every hourly rollup's latest pass reads changes from its changed_at on;
         the days before the earliest of those, less one, go (18.16 has no TTL).
         """
         db = self._database
         ((passes, since),) = await self._clickhouse.execute(
-            "SELECT count(), toUInt32(min(since)) FROM "
-            f"(SELECT max(verified_at) AS since FROM {db}.rollup_verified GROUP BY rollup_name)"
+            "SELECT count(), toUInt32(min(since)) FROM (SELECT max(changed_at) AS since "
+            f"FROM {db}.rollup_changes WHERE pass_of != '' GROUP BY pass_of)"
         )
         if int(passes) == 0:
             return
         kept = datetime.fromtimestamp(int(since), UTC).date() - timedelta(days=1)
         oldest = int(kept.strftime("%Y%m%d"))
-        for table in ("rollup_changes", "rollup_verified"):
-            partitions = await self._clickhouse.execute(
-                "SELECT DISTINCT partition FROM system.parts "
-                f"WHERE database = '{db}' AND table = '{table}' AND active "
-                f"AND toUInt32(partition) < {oldest}"
+        partitions = await self._clickhouse.execute(
+            "SELECT DISTINCT partition FROM system.parts "
+            f"WHERE database = '{db}' AND table = 'rollup_changes' AND active "
+            f"AND toUInt32(partition) < {oldest}"
+        )
+        for (partition,) in partitions:
+            await self._clickhouse.execute(
+                f"ALTER TABLE {db}.rollup_changes DROP PARTITION {int(partition)}"
             )
-            for (partition,) in partitions:
-                await self._clickhouse.execute(
-                    f"ALTER TABLE {db}.{table} DROP PARTITION {int(partition)}"
-                )
 
     async def _drop_old_recent_days(self) -> None:
         """Drop the days of events_recent before the last RECENT_DAYS_KEPT, on every node.

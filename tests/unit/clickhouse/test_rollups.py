@@ -340,15 +340,15 @@ def test_traffic_is_the_hourly_question_and_the_others_are_daily() -> None:
 
 def test_the_live_hour_is_the_last_pass_unless_something_changed_since() -> None:
     sql = TRAFFIC.live_hour_sql("a")
-    verified = "FROM a.rollup_verified WHERE rollup_name = 'traffic')"
 
-    assert sql == (
-        "(SELECT least((SELECT if(count() = 0, toDateTime(0, 'UTC'), "
-        f"argMax(served_until, verified_at)) {verified}, "
-        "if(count() = 0, toDateTime('2105-12-31 00:00:00', 'UTC'), min(first_hour))) "
-        "FROM a.rollup_changes WHERE changed_at >= "
-        f"(SELECT if(count() = 0, toDateTime(0, 'UTC'), max(verified_at)) {verified})"
-    )
+    assert sql.count("FROM a.rollup_changes") == 1, "one read"
+    assert sql.count("SELECT") == 2, "no subquery inside a scalar: 18.16 runs those per use"
+    assert "argMaxIf(first_hour, changed_at, pass_of = 'traffic') AS passed" in sql
+    assert (
+        "arrayFilter((hour, at, since) -> at >= since, groupArrayIf(first_hour, pass_of = ''), "
+        "groupArrayIf(changed_at, pass_of = ''), replicate(maxIf(changed_at, pass_of = 'traffic')"
+    ) in sql, "the changes stored since the latest pass"
+    assert "WHERE changed_at >= now() - 21600 AND pass_of IN ('', 'traffic')" in sql
 
 
 def test_the_hourly_view_serves_builds_then_old_hours_from_events_then_recent_ones() -> None:
@@ -358,7 +358,7 @@ def test_the_hourly_view_serves_builds_then_old_hours_from_events_then_recent_on
     recent_from = "toDateTime(today() - 1, 'UTC')"
 
     assert served == (
-        "SELECT hour, event_type, device, events, anonymous_events\n"
+        "SELECT hour, event_type, events, anonymous_events\n"
         "FROM ${database}.rollup_traffic\n"
         f"WHERE hour < {live_hour}\n"
         "    AND (hour, build_id) IN (SELECT hour, max(build_id) FROM "
@@ -384,11 +384,11 @@ def test_recent_events_are_kept_like_events_but_narrow_and_by_day() -> None:
         "ReplicatedReplacingMergeTree("
         "'/clickhouse/tables/{shard}/analytics/events_recent_local', '{replica}')"
     ) in cluster
-    for column in (*TRAFFIC.columns[1:3], "event_time", "user_id", "anonymous_id", "event_id"):
+    for column in ("event_type", "event_time", "user_id", "anonymous_id", "event_id"):
         assert re.search(rf"^    {column} ", single, re.M), column
     copied = statement(MIGRATIONS["events_recent_mv"])
     assert copied.endswith(
-        "AS SELECT event_id, event_type, event_time, user_id, anonymous_id, device\n"
+        "AS SELECT event_id, event_type, event_time, user_id, anonymous_id\n"
         "FROM ${database}.events_local"
     )
 
@@ -398,7 +398,7 @@ def test_an_hourly_build_reads_its_hours_in_a_prewhere_and_lists_the_gaps() -> N
     gaps = TRAFFIC.build_hours_sql("a", [H, H + 3 * HOUR], 7)
 
     assert whole.startswith(
-        "INSERT INTO a.rollup_traffic (build_id, hour, event_type, device, events, "
+        "INSERT INTO a.rollup_traffic (build_id, hour, event_type, events, "
         "anonymous_events)\nSELECT toUInt64(7) AS build_id,"
     )
     assert (
@@ -432,7 +432,7 @@ class HourlySql:
         self.statements.append(query)
         if query == "SELECT toUInt32(now())":
             return [(self.now,)]
-        if query.startswith("SELECT count(), toUInt32(max(verified_at))"):
+        if query.startswith("SELECT count(), toUInt32(max(changed_at))"):
             return [(1, *self.last_pass)] if self.last_pass else [(0, 0, 0)]
         if query.startswith("SELECT toUInt32(toDateTime(day, 'UTC')) FROM db.rollup_arrived"):
             return [(day,) for day in self.arrived_days]
@@ -466,11 +466,14 @@ async def test_a_pass_builds_the_changed_and_the_newly_closed_hours_then_vouches
     assert [int(hour.timestamp()) for _, hour in built] == expected  # type: ignore[attr-defined]
     assert fake.recorded_hours() == [expected], "one statement: one month"
     assert not [h for h in fake.recorded_hours()[0] if h >= H + 30 * HOUR], "the open hour waits"
-    verified = [q for q in fake.statements if q.startswith("INSERT INTO db.rollup_verified")]
-    assert len(verified) == 1
-    assert f"toDateTime({now - 60}, 'UTC'), toDateTime({H + 30 * HOUR}, 'UTC')" in verified[0]
+    passes = [q for q in fake.statements if q.startswith("INSERT INTO db.rollup_changes")]
+    assert len(passes) == 1
+    assert (
+        f"SELECT toDateTime({now - 60}, 'UTC'), toDateTime({H + 30 * HOUR}, 'UTC'), "
+        f"toDateTime({H + 30 * HOUR}, 'UTC'), 'traffic'"
+    ) in passes[0]
     rows = next(q for q in fake.statements if q.startswith("INSERT INTO db.rollup_traffic"))
-    assert rows.index("INSERT INTO db.rollup_traffic") < fake.statements.index(verified[0])
+    assert fake.statements.index(rows) < fake.statements.index(passes[0]), "rows, then the pass"
 
 
 async def test_the_first_pass_builds_every_closed_hour_of_the_days_with_arrivals() -> None:

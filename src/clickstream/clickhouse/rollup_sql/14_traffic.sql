@@ -1,10 +1,9 @@
--- rollup_traffic by hour: hour, event_type, device, events, anonymous_events
+-- rollup_traffic by hour: hour, event_type, events, anonymous_events
 SELECT
     toStartOfHour(event_time) AS hour,
     event_type,
-    device,
     count() AS events,
     countIf(user_id = '') AS anonymous_events
 FROM ${database}.events FINAL
 WHERE 1${where}
-GROUP BY hour, event_type, device
+GROUP BY hour, event_type

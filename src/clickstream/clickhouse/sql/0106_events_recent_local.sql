@@ -13,8 +13,7 @@ CREATE TABLE IF NOT EXISTS ${database}.events_recent_local ${on_cluster}
     event_type String,
     event_time DateTime('UTC'),
     user_id String,
-    anonymous_id String,
-    device String
+    anonymous_id String
 )
 ENGINE = ${sharded_replacing_engine}
 PARTITION BY toYYYYMMDD(event_time)

@@ -6,6 +6,7 @@ TO ${database}.rollup_changes
 AS SELECT
     now() AS changed_at,
     min(toStartOfHour(event_time)) AS first_hour,
-    max(toStartOfHour(event_time)) AS last_hour
+    max(toStartOfHour(event_time)) AS last_hour,
+    '' AS pass_of
 FROM ${database}.events_local
 GROUP BY toDate(event_time)

@@ -4,6 +4,7 @@ TO ${database}.rollup_changes
 AS SELECT
     finished_at AS changed_at,
     toDateTime(day, 'UTC') AS first_hour,
-    toDateTime(day, 'UTC') + 82800 AS last_hour
+    toDateTime(day, 'UTC') + 82800 AS last_hour,
+    '' AS pass_of
 FROM ${database}.erasures
 ARRAY JOIN days AS day

@@ -5,10 +5,9 @@ CREATE TABLE IF NOT EXISTS ${database}.rollup_traffic ${on_cluster}
     build_id UInt64,
     hour DateTime('UTC'),
     event_type String,
-    device String,
     events UInt64,
     anonymous_events UInt64
 )
 ENGINE = ${global_merge_engine}
 PARTITION BY toYYYYMM(hour)
-ORDER BY (hour, build_id, event_type, device)
+ORDER BY (hour, build_id, event_type)

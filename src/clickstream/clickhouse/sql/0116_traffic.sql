@@ -1,4 +1,4 @@
--- Events per hour by type and device: the hours before the first one changed since the
+-- Events per hour by type: the hours before the first one changed since the
 -- job's last pass from rollup_traffic's latest builds, the rest live from events
 -- FINAL (Rollup.served_sql renders the body from rollup_sql/14_traffic.sql).
 CREATE VIEW IF NOT EXISTS ${database}.traffic ${on_cluster} AS
