@@ -24,12 +24,13 @@ import random
 import re
 import signal
 import textwrap
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from importlib import resources
 from string import Template
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from clickstream.clickhouse.client import ClickHouse, ClickHouseError, error_code
 from clickstream.config import ClickHouseSettings
@@ -44,6 +45,7 @@ _BUILD_ID_SPREAD = 1_000_000
 # "Memory limit (for query) exceeded": a month of a busy site through FINAL can
 # pass a server's per-query limit (18.16 at 33M events a month); halves are tried.
 MEMORY_LIMIT_EXCEEDED = 241
+_Part = TypeVar("_Part", date, int)  # what a build covers: days, or hours (epoch seconds)
 HOUR_S = 3600
 # An hourly pass vouches for the rows stored this long before it started, not up to
 # its start: a block stored just before may not have reached the replica a build
@@ -248,12 +250,7 @@ class Rollup:
         if len(set(days)) != (last - first).days + 1:
             listed = ", ".join(f"toDate('{day.isoformat()}')" for day in sorted(set(days)))
             where += f"\n    AND toDate(event_time) IN ({listed})"
-        columns = ", ".join(self.columns)
-        return (
-            f"INSERT INTO {database}.{self.table} (build_id, {columns})\n"
-            f"SELECT toUInt64({build_id}) AS build_id, {columns}\n"
-            f"FROM\n(\n{self.query(database, where)}\n)"
-        )
+        return self._insert_sql(database, build_id, self.query(database, where))
 
     def build_hours_sql(self, database: str, hours: Sequence[int], build_id: int) -> str:
         """Rebuild `hours` (epoch seconds, of one calendar month) in one read.
@@ -269,11 +266,15 @@ class Rollup:
         if len(set(hours)) != (last - first) // HOUR_S + 1:
             listed = ", ".join(f"toDateTime({hour}, 'UTC')" for hour in sorted(set(hours)))
             condition += f" AND toStartOfHour(event_time) IN ({listed})"
+        return self._insert_sql(database, build_id, self._live_prewhere(database, condition))
+
+    def _insert_sql(self, database: str, build_id: int, question: str) -> str:
+        """`question`'s rows into the rollup table under `build_id`."""
         columns = ", ".join(self.columns)
         return (
             f"INSERT INTO {database}.{self.table} (build_id, {columns})\n"
             f"SELECT toUInt64({build_id}) AS build_id, {columns}\n"
-            f"FROM\n(\n{self._live_prewhere(database, condition)}\n)"
+            f"FROM\n(\n{question}\n)"
         )
 
 
@@ -359,6 +360,31 @@ def stale(
     return found
 
 
+async def _in_halves(
+    items: list[_Part], build: Callable[[list[_Part]], Awaitable[None]], name: str
+) -> None:
+    """`build(items)` in one statement, or in halves where the server runs out of memory.
+
+    A failed statement may have written some rows under its build_id; no view
+    reads them, since only a recorded build is served.
+    """
+    try:
+        await build(items)
+    except ClickHouseError as error:
+        refusal = error_code(error)
+        if len(items) == 1 or refusal is None or refusal[0] != MEMORY_LIMIT_EXCEEDED:
+            raise
+        log.warning(
+            "%s for %d days or hours from %s ran out of memory; building them in halves",
+            name,
+            len(items),
+            items[0],
+        )
+        half = len(items) // 2
+        await _in_halves(items[:half], build, name)
+        await _in_halves(items[half:], build, name)
+
+
 def _by_month(hours: list[int]) -> list[list[int]]:
     """Sorted hours (epoch seconds) by calendar month: one partition of `events` each."""
     months: dict[tuple[int, int], list[int]] = {}
@@ -436,31 +462,9 @@ class RollupJob:
         for work in batches(todo):
             snapshot = await self._snapshot({day for days in work.values() for day in days})
             for rollup, days in work.items():
-                await self._build_in_parts(rollup, days, snapshot)
+                await _in_halves(days, partial(self._build, rollup, snapshot=snapshot), rollup.name)
                 built.extend((rollup.name, day) for day in days)
         return built
-
-    async def _build_in_parts(self, rollup: Rollup, days: list[date], snapshot: Snapshot) -> None:
-        """The days in one statement, or in halves where the server runs out of memory.
-
-        A failed statement may have written some rows under its build_id; no
-        view reads them, since only a recorded build is served.
-        """
-        try:
-            await self._build(rollup, days, snapshot)
-        except ClickHouseError as error:
-            refusal = error_code(error)
-            if len(days) == 1 or refusal is None or refusal[0] != MEMORY_LIMIT_EXCEEDED:
-                raise
-            half = len(days) // 2
-            log.warning(
-                "%s for %d days from %s ran out of memory; building them in halves",
-                rollup.name,
-                len(days),
-                days[0],
-            )
-            await self._build_in_parts(rollup, days[:half], snapshot)
-            await self._build_in_parts(rollup, days[half:], snapshot)
 
     async def _snapshot(self, days: set[date]) -> Snapshot:
         listed = ", ".join(f"toDate('{day.isoformat()}')" for day in sorted(days))
@@ -518,7 +522,7 @@ class RollupJob:
         hours = await self._changed_hours(rollup, open_hour)
         built: list[tuple[str, date]] = []
         for month in _by_month(hours):
-            await self._build_hours_in_parts(rollup, month, now)
+            await _in_halves(month, lambda part: self._build_hours(rollup, part, now), rollup.name)
             built.extend((rollup.name, datetime.fromtimestamp(hour, UTC)) for hour in month)
         # The pass: every hour before the open one is built, as of `now` less the margin.
         await self._clickhouse.execute(
@@ -558,24 +562,13 @@ class RollupJob:
             hours.update(range(int(until), open_hour, HOUR_S))
         return sorted(hour for hour in hours if hour < open_hour)
 
-    async def _build_hours_in_parts(
-        self, rollup: Rollup, hours: list[int], started_at: int
-    ) -> None:
-        """The hours in one statement, or in halves where the server runs out of memory."""
+    async def _build_hours(self, rollup: Rollup, hours: list[int], started_at: int) -> None:
+        """Write `hours`' rows under a new build_id, then record the build."""
         db = self._database
         build_id = started_at * _BUILD_ID_SPREAD + self._rng.randrange(_BUILD_ID_SPREAD)
-        try:
-            await self._clickhouse.execute(
-                rollup.build_hours_sql(db, hours, build_id), settings=_INSERT_SETTINGS
-            )
-        except ClickHouseError as error:
-            refusal = error_code(error)
-            if len(hours) == 1 or refusal is None or refusal[0] != MEMORY_LIMIT_EXCEEDED:
-                raise
-            half = len(hours) // 2
-            await self._build_hours_in_parts(rollup, hours[:half], started_at)
-            await self._build_hours_in_parts(rollup, hours[half:], started_at)
-            return
+        await self._clickhouse.execute(
+            rollup.build_hours_sql(db, hours, build_id), settings=_INSERT_SETTINGS
+        )
         listed = ", ".join(str(hour) for hour in hours)
         await self._clickhouse.execute(
             f"INSERT INTO {db}.rollup_hour_builds "
@@ -600,15 +593,7 @@ class RollupJob:
             return
         kept = datetime.fromtimestamp(int(since), UTC).date() - timedelta(days=1)
         oldest = int(kept.strftime("%Y%m%d"))
-        partitions = await self._clickhouse.execute(
-            "SELECT DISTINCT partition FROM system.parts "
-            f"WHERE database = '{db}' AND table = 'rollup_changes' AND active "
-            f"AND toUInt32(partition) < {oldest}"
-        )
-        for (partition,) in partitions:
-            await self._clickhouse.execute(
-                f"ALTER TABLE {db}.rollup_changes DROP PARTITION {int(partition)}"
-            )
+        await self._drop_partitions("rollup_changes", str(oldest))
 
     async def _drop_old_recent_days(self) -> None:
         """Drop the days of events_recent before the last RECENT_DAYS_KEPT, on every node.
@@ -616,16 +601,21 @@ class RollupJob:
         The views read it from yesterday on (RECENT_FROM); late events for old
         days land in it too, and go at the next pass.
         """
+        await self._drop_partitions(
+            "events_recent_local", f"toYYYYMMDD(today() - {RECENT_DAYS_KEPT - 1})", self._on_cluster
+        )
+
+    async def _drop_partitions(self, table: str, before: str, on_cluster: str = "") -> None:
+        """Drop `table`'s day partitions (YYYYMMDD) before the day `before` names."""
         db = self._database
         partitions = await self._clickhouse.execute(
             "SELECT DISTINCT partition FROM system.parts "
-            f"WHERE database = '{db}' AND table = 'events_recent_local' AND active "
-            f"AND toUInt32(partition) < toYYYYMMDD(today() - {RECENT_DAYS_KEPT - 1})"
+            f"WHERE database = '{db}' AND table = '{table}' AND active "
+            f"AND toUInt32(partition) < {before}"
         )
         for (partition,) in partitions:
             await self._clickhouse.execute(
-                f"ALTER TABLE {db}.events_recent_local {self._on_cluster} "
-                f"DROP PARTITION {int(partition)}"
+                f"ALTER TABLE {db}.{table} {on_cluster} DROP PARTITION {int(partition)}"
             )
 
     async def backfill_arrivals(self) -> None:
