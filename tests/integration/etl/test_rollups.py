@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from clickstream.clickhouse.client import ClickHouse
 from clickstream.clickhouse.rollups import HOURLY, QUESTIONS, ROLLUPS, RollupJob
 from clickstream.config import Settings
@@ -114,19 +116,25 @@ async def stored_rows(settings: Settings) -> int:
     return int(rows)
 
 
+async def send_twice(
+    settings: Settings, client: httpx.AsyncClient, events: list[dict[str, Any]]
+) -> None:
+    """The client never saw the answers and sends everything again: new requests, new
+    received_at, the same event_ids. Returns once both copies are stored."""
+    ids = await post_events(client, events)
+    await post_events(client, events)
+    await wait_for_ids(settings, set(ids))
+
+    async def both_copies_stored() -> bool:
+        return await stored_rows(settings) == 2 * len(events)
+
+    await wait_until(both_copies_stored, what="both copies of every event")
+
+
 async def test_retried_requests_count_once_in_every_rollup_backed_view(settings: Settings) -> None:
     closed = day_events(BEFORE) + day_events(YESTERDAY)
     async with api_client(settings) as client, running_etl(settings):
-        ids = await post_events(client, closed)
-        # The client never saw the answers and sends everything again: new
-        # requests, new received_at, the same event_ids.
-        await post_events(client, closed)
-        await wait_for_ids(settings, set(ids))
-
-        async def both_copies_stored() -> bool:
-            return await stored_rows(settings) == 2 * len(closed)
-
-        await wait_until(both_copies_stored, what="both copies of every event")
+        await send_twice(settings, client, closed)
 
     built = await rollup(settings)
 
@@ -309,14 +317,7 @@ async def test_traffic_counts_retried_events_once_and_a_late_one_at_once(
     ]
     late = event("click", user_id="u-9", timestamp=at(YESTERDAY, "09:30:00"))
     async with api_client(settings) as client, running_etl(settings):
-        ids = await post_events(client, sent)
-        await post_events(client, sent)
-        await wait_for_ids(settings, set(ids))
-
-        async def both_copies_stored() -> bool:
-            return await stored_rows(settings) == 2 * len(sent)
-
-        await wait_until(both_copies_stored, what="both copies of every event")
+        await send_twice(settings, client, sent)
         assert epoch(YESTERDAY, 9) in await hourly_pass(settings)
         # Every closed hour is served from its build now.
         served_until = await live_hour(settings)
