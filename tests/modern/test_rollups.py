@@ -206,6 +206,16 @@ def built_hours(built: list[tuple[str, date]]) -> set[int]:
     }
 
 
+def test_an_hourly_question_answers_in_its_rollups_column_order(
+    clickhouse: ModernClickHouse, db: str
+) -> None:
+    """The view's live branch is the question itself (UNION ALL matches by position)."""
+    for rollup in HOURLY:
+        question = rollup.query(db)
+        described = clickhouse.execute(f"DESCRIBE TABLE ({question})")
+        assert tuple(row[0] for row in described) == rollup.columns, rollup.name
+
+
 async def test_a_retried_request_counts_once_per_hour(
     clickhouse: ModernClickHouse, db: str
 ) -> None:
@@ -291,22 +301,28 @@ async def test_the_live_hours_are_read_from_the_recent_events(
     assert hourly_clicks(clickhouse, db, "traffic_raw") == {open_hour: 2}
 
 
-async def test_a_late_event_older_than_the_recent_days_is_read_from_events(
+async def test_a_late_event_older_than_the_recent_days_counts_from_the_next_pass(
     clickhouse: ModernClickHouse, db: str
 ) -> None:
+    """The live part reads events_recent only: an hour before yesterday is served from
+    its build until the job rebuilds it, and a retry of a counted event never counts twice."""
     old = TODAY - timedelta(days=5)
-    send(clickhouse, db, clicks_at(old, 8, 1))
+    first = clicks_at(old, 8, 1)
+    send(clickhouse, db, first)
     await settled_pass(clickhouse, db)
-    send(clickhouse, db, clicks_at(old, 8, 2))
+    send(clickhouse, db, first + clicks_at(old, 9, 2))  # a retry, and two new late clicks
 
-    assert hourly_clicks(clickhouse, db) == {at_hour(old, 8): 3}
+    assert live_hour(clickhouse, db) == at_hour(YESTERDAY, 0), "never before yesterday"
+    assert hourly_clicks(clickhouse, db) == {at_hour(old, 8): 1}
+    assert hourly_clicks(clickhouse, db, "traffic_raw") == {at_hour(old, 8): 1, at_hour(old, 9): 2}
     partitions = clickhouse.execute(
         f"SELECT DISTINCT partition FROM system.parts WHERE database = '{db}' "
         "AND table = 'events_recent_local' AND active"
     )
     assert partitions == [(old.strftime("%Y%m%d"),)], "the late block was copied"
-    await settled_pass(clickhouse, db)
-    assert hourly_clicks(clickhouse, db) == {at_hour(old, 8): 3}
+    rebuilt = await settled_pass(clickhouse, db)
+    assert {at_hour(old, 8), at_hour(old, 9)} <= built_hours(rebuilt)
+    assert hourly_clicks(clickhouse, db) == {at_hour(old, 8): 1, at_hour(old, 9): 2}
     assert not clickhouse.execute(
         f"SELECT partition FROM system.parts WHERE database = '{db}' "
         "AND table = 'events_recent_local' AND active"

@@ -51,7 +51,8 @@ HOUR_S = 3600
 # its start: a block stored just before may not have reached the replica a build
 # reads yet. The changes of the margin are simply looked at again by the next pass.
 VERIFY_MARGIN_S = 60
-# events_recent holds every row from this time on (the job drops its older days).
+# events_recent holds every row from this time on (the job drops its older days): an
+# hourly view's live part starts here at the earliest (Rollup.live_hour_sql).
 RECENT_FROM = "toDateTime(today() - 1, 'UTC')"
 RECENT_DAYS_KEPT = 3  # today, yesterday, and the day before (a margin)
 # How far back an hourly view looks for the job's latest pass (it passes every minute).
@@ -133,13 +134,20 @@ class Rollup:
         exactly, without per-hour bookkeeping at query time. One read, no
         subquery inside (18.16 evaluates a scalar subquery several times per
         place it appears): the rows of the last PASS_WINDOW_S, the changes among
-        them kept by an array filter. No pass in that window (no pass yet, or a
-        job stopped for hours): 1970, every hour live, exact and slow.
+        them kept by an array filter.
+
+        Never before RECENT_FROM: the live part reads `events_recent` only, so
+        a change to an hour before it (a late event stamped before yesterday,
+        an erasure of an older day) counts from the job's next pass, which
+        rebuilds that hour; until then the view serves the hour's build, which
+        never counts a retried event twice. No pass in the window (no pass
+        yet, or a job stopped for hours): RECENT_FROM.
         """
         pass_of = f"pass_of = '{self.name}'"
         return (
-            "(SELECT least(passed, if(empty(later), toDateTime('2105-12-31 00:00:00', 'UTC'), "
-            "arrayReduce('min', later))) FROM (SELECT "
+            "(SELECT greatest(least(passed, if(empty(later), "
+            "toDateTime('2105-12-31 00:00:00', 'UTC'), arrayReduce('min', later))), "
+            f"{RECENT_FROM}) FROM (SELECT "
             f"argMaxIf(first_hour, changed_at, {pass_of}) AS passed, "
             "arrayFilter((hour, at, since) -> at >= since, "
             "groupArrayIf(first_hour, pass_of = ''), groupArrayIf(changed_at, pass_of = ''), "
@@ -149,34 +157,26 @@ class Rollup:
         )
 
     def _served_by_hour_sql(self, database: str) -> str:
-        """Builds before the live hour; live from it, its last days from events_recent.
+        """Builds before the live hour, the question over `events_recent` from it on.
 
         `events_recent` (migration 0106) holds the days from RECENT_FROM on, one
         partition a day: the usual live part, the hour or two since the last
-        pass, reads today's partition only. Hours before RECENT_FROM (a late
-        event for an old day, or no pass yet) are read from `events`, a range
-        that is empty, and pruned, the rest of the time.
+        pass, reads today's partition only. Two branches, each a SELECT of the
+        view itself (the question is not wrapped in a subquery): 18.16
+        evaluates the live hour's scalar again at every level of nesting, and
+        modern ClickHouse pays for every branch (docs/benchmarks.md). So the
+        question's columns are the rollup's, in order.
         """
         columns = ", ".join(self.columns)
         live_from = self.live_hour_sql(database)
-        old = self._live_prewhere(
-            database, f"event_time >= {live_from} AND event_time < {RECENT_FROM}"
-        )
-        recent = self._live_prewhere(
-            database, f"event_time >= greatest({live_from}, {RECENT_FROM})", "events_recent"
-        )
+        live = self._live_prewhere(database, f"event_time >= {live_from}", "events_recent")
         return (
             f"SELECT {columns}\n"
             f"FROM {database}.{self.table}\n"
             f"WHERE hour < {live_from}\n"
             f"    AND (hour, build_id) IN (SELECT hour, max(build_id) FROM "
             f"{database}.rollup_hour_builds WHERE rollup_name = '{self.name}' GROUP BY hour)\n"
-            "UNION ALL\n"
-            f"SELECT {columns}\n"
-            "FROM\n(\n" + textwrap.indent(old, "    ") + "\n)\n"
-            "UNION ALL\n"
-            f"SELECT {columns}\n"
-            "FROM\n(\n" + textwrap.indent(recent, "    ") + "\n)"
+            "UNION ALL\n" + live
         )
 
     def served_sql_v1(self, database: str) -> str:

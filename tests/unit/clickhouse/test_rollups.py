@@ -349,13 +349,14 @@ def test_the_live_hour_is_the_last_pass_unless_something_changed_since() -> None
         "groupArrayIf(changed_at, pass_of = ''), replicate(maxIf(changed_at, pass_of = 'traffic')"
     ) in sql, "the changes stored since the latest pass"
     assert "WHERE changed_at >= now() - 21600 AND pass_of IN ('', 'traffic')" in sql
+    assert sql.startswith("(SELECT greatest(least(passed, ")
+    assert "), toDateTime(today() - 1, 'UTC')) FROM (SELECT " in sql, "never before yesterday"
 
 
-def test_the_hourly_view_serves_builds_then_old_hours_from_events_then_recent_ones() -> None:
+def test_the_hourly_view_serves_builds_then_the_question_over_recent_events() -> None:
     sql = body(MIGRATIONS["traffic"])
-    served, old, recent = sql.split("\nUNION ALL\n")
+    served, live = sql.split("\nUNION ALL\n")
     live_hour = TRAFFIC.live_hour_sql("${database}")
-    recent_from = "toDateTime(today() - 1, 'UTC')"
 
     assert served == (
         "SELECT hour, event_type, events, anonymous_events\n"
@@ -364,11 +365,9 @@ def test_the_hourly_view_serves_builds_then_old_hours_from_events_then_recent_on
         "    AND (hour, build_id) IN (SELECT hour, max(build_id) FROM "
         "${database}.rollup_hour_builds WHERE rollup_name = 'traffic' GROUP BY hour)"
     )
-    assert f"PREWHERE event_time >= {live_hour} AND event_time < {recent_from}\n" in old
-    assert "FROM ${database}.events FINAL" in old and "events_recent" not in old
-    assert f"PREWHERE event_time >= greatest({live_hour}, {recent_from})\n" in recent
-    assert "FROM ${database}.events_recent FINAL" in recent
-    assert "${database}.events FINAL" not in recent
+    assert live.startswith("SELECT\n    toStartOfHour(event_time) AS hour,"), "not wrapped"
+    assert f"FROM ${{database}}.events_recent FINAL\nPREWHERE event_time >= {live_hour}\n" in live
+    assert "${database}.events FINAL" not in live
 
 
 def test_recent_events_are_kept_like_events_but_narrow_and_by_day() -> None:
