@@ -287,6 +287,28 @@ async def test_an_erasure_makes_its_days_hours_live(clickhouse: ModernClickHouse
     assert hourly_clicks(clickhouse, db) == {at_hour(YESTERDAY, 10): 1}
 
 
+async def test_an_hour_whose_events_are_all_erased_is_empty_after_its_rebuild(
+    clickhouse: ModernClickHouse, db: str
+) -> None:
+    """A build that finds nothing replaces the hour's older build (a row of empty arrays)."""
+    send(clickhouse, db, clicks_at(YESTERDAY, 10, 2) + clicks_at(YESTERDAY, 11, 1))
+    await settled_pass(clickhouse, db)
+
+    for table in EVENT_TABLES:
+        clickhouse.execute(
+            f"ALTER TABLE {db}.{table} DELETE WHERE toHour(event_time) = 10 "
+            "SETTINGS mutations_sync = 2"
+        )
+    clickhouse.execute(
+        f"INSERT INTO {db}.erasures (requested_at, requested_by, id_kind, id_hash, rows_deleted, "
+        f"days, finished_at) VALUES (now(), 'test', 'user_id', 'h', 2, ['{YESTERDAY}'], now())"
+    )
+    rebuilt = await settled_pass(clickhouse, db)
+
+    assert at_hour(YESTERDAY, 10) in built_hours(rebuilt)
+    assert hourly_clicks(clickhouse, db) == {at_hour(YESTERDAY, 11): 1}
+
+
 async def test_the_live_hours_are_read_from_the_recent_events(
     clickhouse: ModernClickHouse, db: str
 ) -> None:
@@ -299,6 +321,26 @@ async def test_the_live_hours_are_read_from_the_recent_events(
     clickhouse.execute(f"TRUNCATE TABLE {db}.events_recent_local")
     assert hourly_clicks(clickhouse, db) == {}, "the open hour came from events_recent"
     assert hourly_clicks(clickhouse, db, "traffic_raw") == {open_hour: 2}
+
+
+def test_only_blocks_touching_an_hour_a_pass_may_have_built_are_changes(
+    clickhouse: ModernClickHouse, db: str
+) -> None:
+    """Current events write no change row (the live hour's read stays small); a block
+    with an hour before the open one does, whatever else it holds."""
+    now = datetime.now(UTC)
+    ahead, behind = now + timedelta(hours=2), now - timedelta(hours=2)
+    send(clickhouse, db, clicks_at(ahead.date(), ahead.hour, 2))
+    changes = f"SELECT toUInt32(first_hour) FROM {db}.rollup_changes WHERE pass_of = ''"
+    assert clickhouse.execute(changes) == []
+
+    send(
+        clickhouse,
+        db,
+        clicks_at(behind.date(), behind.hour, 1) + clicks_at(now.date(), now.hour, 1),
+    )
+    first_hours = {int(hour) for (hour,) in clickhouse.execute(changes)}
+    assert at_hour(behind.date(), behind.hour) in first_hours
 
 
 async def test_a_late_event_older_than_the_recent_days_counts_from_the_next_pass(

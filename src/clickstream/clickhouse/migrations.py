@@ -7,7 +7,8 @@ sharded, replicated cluster. A file creating table T may also use
 `${sharded_aggregating_engine}` and `${sharded_replacing_engine}` (one copy
 per shard, like events_local) and
 `${global_merge_engine}` (small tables every node holds whole: rollups and
-their bookkeeping), whose ZooKeeper paths end in T. An analyst view's body
+their bookkeeping; `${global_replacing_engine}` keeps the latest `build_id` of
+a key), whose ZooKeeper paths end in T. An analyst view's body
 is `${raw_<question>}` or `${served_<question>}` (`${served_v1_<question>}`:
 the first design's, for the migrations that created it), rendered from the
 question's one file in `rollup_sql/` (a changed question needs a new
@@ -44,6 +45,11 @@ _SHARDED_REPLACING = (
     "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/${database}/${table}', '{replica}')"
 )
 _GLOBAL_MERGE = "ReplicatedMergeTree('/clickhouse/tables/global/${database}/${table}', '{replica}')"
+# The latest build of a key wins (hourly rollups: one row per hour, versioned by build_id).
+_GLOBAL_REPLACING = (
+    "ReplicatedReplacingMergeTree("
+    "'/clickhouse/tables/global/${database}/${table}', '{replica}', build_id)"
+)
 _CREATED_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS \$\{database\}\.(\w+)")
 
 
@@ -75,7 +81,7 @@ class Migration:
             if f"${{served_v1_{rollup.name}}}" in self.template:
                 params[f"served_v1_{rollup.name}"] = rollup.served_sql_v1(database)
             if f"${{served_{rollup.name}}}" in self.template:
-                params[f"served_{rollup.name}"] = rollup.served_sql(database)
+                params[f"served_{rollup.name}"] = rollup.served_sql(database, single=not replicated)
         created = _CREATED_TABLE.search(self.template)
         if created:
             names = {"database": database, "table": created.group(1)}
@@ -91,6 +97,11 @@ class Migration:
             )
             params["global_merge_engine"] = (
                 Template(_GLOBAL_MERGE).substitute(names) if replicated else "MergeTree()"
+            )
+            params["global_replacing_engine"] = (
+                Template(_GLOBAL_REPLACING).substitute(names)
+                if replicated
+                else "ReplacingMergeTree(build_id)"
             )
         return Template(self.template).substitute(params).strip()
 

@@ -55,8 +55,6 @@ VERIFY_MARGIN_S = 60
 # hourly view's live part starts here at the earliest (Rollup.live_hour_sql).
 RECENT_FROM = "toDateTime(today() - 1, 'UTC')"
 RECENT_DAYS_KEPT = 3  # today, yesterday, and the day before (a margin)
-# How far back an hourly view looks for the job's latest pass (it passes every minute).
-PASS_WINDOW_S = 6 * 3600
 
 
 @dataclass(frozen=True)
@@ -79,7 +77,9 @@ class Rollup:
 
     @property
     def table(self) -> str:
-        return f"rollup_{self.name}"
+        """The builds: `rollup_<name>`, or per hour `rollup_<name>_by_hour` (a row an hour,
+        the other columns as arrays; its name is also the pass_of of the job's passes)."""
+        return f"rollup_{self.name}_by_hour" if self.grain == "hour" else f"rollup_{self.name}"
 
     def query(self, database: str, where: str = "") -> str:
         return Template(self.select).substitute(database=database, where=where)
@@ -88,10 +88,10 @@ class Rollup:
         """The `<name>_raw` view's body: the question over the whole history."""
         return self.query(database)
 
-    def served_sql(self, database: str) -> str:
+    def served_sql(self, database: str, *, single: bool = True) -> str:
         """The `<name>` view's body: the latest builds before the first live day, then live.
 
-        An hourly question: `_served_by_hour_sql`.
+        An hourly question: `_served_by_hour_sql` (`single`: one node, see there).
 
         `rollup_live_from` (migration 0079) names, per rollup, the first day
         that is not served from a build: the oldest day whose latest build is
@@ -107,7 +107,7 @@ class Rollup:
         see a range of days twice or not at all (docs/analytics.md).
         """
         if self.grain == "hour":
-            return self._served_by_hour_sql(database)
+            return self._served_by_hour_sql(database, single=single)
         columns = ", ".join(self.columns)
         live_from = (
             f"(SELECT live_from FROM {database}.rollup_live_from WHERE rollup_name = '{self.name}')"
@@ -127,55 +127,60 @@ class Rollup:
     def live_hour_sql(self, database: str) -> str:
         """The first hour an hourly view computes live: one read of `rollup_changes`.
 
-        The job's latest pass (a row with pass_of = this rollup) vouches for every
-        hour before its first_hour as stored before its changed_at; any block
-        stored since, and any erasure finished since, is a row naming the first
-        hour it changed. So the view serves builds before the earliest of those,
-        exactly, without per-hour bookkeeping at query time. One read, no
-        subquery inside (18.16 evaluates a scalar subquery several times per
-        place it appears): the rows of the last PASS_WINDOW_S, the changes among
-        them kept by an array filter.
+        The job's latest pass (a row with pass_of = the rollup's table) vouches
+        for every hour before its first_hour as stored before its changed_at;
+        any block stored since, and any erasure finished since, is a row naming
+        the first hour it changed. So the view serves builds before the
+        earliest of those, exactly, without per-hour bookkeeping at query time.
+        One flat read, no subquery inside (18.16 evaluates a scalar subquery
+        several times per place it appears, modern ClickHouse pays per
+        subquery): the changes after the latest pass kept by an array filter,
+        a far-off sentinel for none. The job keeps the table small (it writes
+        a pass row only when something changed, and drops the days before the
+        passes it still needs).
 
         Never before RECENT_FROM: the live part reads `events_recent` only, so
         a change to an hour before it (a late event stamped before yesterday,
         an erasure of an older day) counts from the job's next pass, which
         rebuilds that hour; until then the view serves the hour's build, which
-        never counts a retried event twice. No pass in the window (no pass
-        yet, or a job stopped for hours): RECENT_FROM.
+        never counts a retried event twice. No pass yet: RECENT_FROM.
         """
-        pass_of = f"pass_of = '{self.name}'"
+        pass_of = f"pass_of = '{self.table}'"
         return (
-            "(SELECT greatest(least(passed, if(empty(later), "
-            "toDateTime('2105-12-31 00:00:00', 'UTC'), arrayReduce('min', later))), "
-            f"{RECENT_FROM}) FROM (SELECT "
-            f"argMaxIf(first_hour, changed_at, {pass_of}) AS passed, "
-            "arrayFilter((hour, at, since) -> at >= since, "
+            "(SELECT greatest(least("
+            f"argMaxIf(first_hour, changed_at, {pass_of}), "
+            "arrayReduce('min', arrayPushBack(arrayFilter((hour, at, since) -> at >= since, "
             "groupArrayIf(first_hour, pass_of = ''), groupArrayIf(changed_at, pass_of = ''), "
-            f"replicate(maxIf(changed_at, {pass_of}), groupArrayIf(first_hour, pass_of = ''))) "
-            f"AS later FROM {database}.rollup_changes "
-            f"WHERE changed_at >= now() - {PASS_WINDOW_S} AND pass_of IN ('', '{self.name}')))"
+            f"replicate(maxIf(changed_at, {pass_of}), groupArrayIf(first_hour, pass_of = ''))), "
+            f"toDateTime('2105-12-31 00:00:00', 'UTC')))), {RECENT_FROM}) "
+            f"FROM {database}.rollup_changes)"
         )
 
-    def _served_by_hour_sql(self, database: str) -> str:
-        """Builds before the live hour, the question over `events_recent` from it on.
+    def _served_by_hour_sql(self, database: str, *, single: bool) -> str:
+        """The latest build of each hour before the live hour, the question from it on.
 
-        `events_recent` (migration 0106) holds the days from RECENT_FROM on, one
-        partition a day: the usual live part, the hour or two since the last
-        pass, reads today's partition only. Two branches, each a SELECT of the
-        view itself (the question is not wrapped in a subquery): 18.16
-        evaluates the live hour's scalar again at every level of nesting, and
-        modern ClickHouse pays for every branch (docs/benchmarks.md). So the
-        question's columns are the rollup's, in order.
+        Builds: one row an hour in `rollup_<name>_by_hour`, the latest by the
+        replacing engine (FINAL), its arrays back into rows (ARRAY JOIN).
+        Live: the question over `events_recent` (migration 0106), which holds
+        the days from RECENT_FROM on, one partition a day: the usual live part,
+        the hour or two since the last pass, reads today's partition only. On
+        one node (`single`) its local table: the Distributed hop is a second
+        plan for nothing there (4 ms of 16 on chDB). Two branches, each a
+        SELECT of the view itself (the question is not wrapped in a subquery):
+        18.16 evaluates the live hour's scalar again at every level of
+        nesting, and modern ClickHouse pays for every branch and read
+        (docs/benchmarks.md). So the question's columns are the rollup's, in
+        order.
         """
         columns = ", ".join(self.columns)
         live_from = self.live_hour_sql(database)
-        live = self._live_prewhere(database, f"event_time >= {live_from}", "events_recent")
+        recent = "events_recent_local" if single else "events_recent"
+        live = self._live_prewhere(database, f"event_time >= {live_from}", recent)
         return (
             f"SELECT {columns}\n"
-            f"FROM {database}.{self.table}\n"
+            f"FROM {database}.{self.table} FINAL\n"
+            f"ARRAY JOIN {', '.join(self.columns[1:])}\n"
             f"WHERE hour < {live_from}\n"
-            f"    AND (hour, build_id) IN (SELECT hour, max(build_id) FROM "
-            f"{database}.rollup_hour_builds WHERE rollup_name = '{self.name}' GROUP BY hour)\n"
             "UNION ALL\n" + live
         )
 
@@ -257,6 +262,8 @@ class Rollup:
 
         The range is a PREWHERE, as in the live part: FINAL then merges those
         hours' rows only, not their month's (an hourly build runs every hour).
+        Every hour gets a row, its question's rows gathered into arrays (an
+        hour without events: empty arrays, which replace an older build's).
         """
         first, last = min(hours), max(hours)
         condition = (
@@ -266,7 +273,18 @@ class Rollup:
         if len(set(hours)) != (last - first) // HOUR_S + 1:
             listed = ", ".join(f"toDateTime({hour}, 'UTC')" for hour in sorted(set(hours)))
             condition += f" AND toStartOfHour(event_time) IN ({listed})"
-        return self._insert_sql(database, build_id, self._live_prewhere(database, condition))
+        question = self._live_prewhere(database, condition)
+        listed = ", ".join(f"toDateTime({hour}, 'UTC')" for hour in sorted(set(hours)))
+        values = self.columns[1:]
+        gathered = ", ".join(f"groupArray({column}) AS built_{column}" for column in values)
+        return (
+            f"INSERT INTO {database}.{self.table} (hour, build_id, {', '.join(values)})\n"
+            f"SELECT hour, toUInt64({build_id}), "
+            + ", ".join(f"built_{column}" for column in values)
+            + f"\nFROM (SELECT arrayJoin([{listed}]) AS hour) AS hours\n"
+            f"ANY LEFT JOIN\n(\nSELECT hour, {gathered}\nFROM\n(\n{question}\n)\n"
+            "GROUP BY hour\n) AS built USING hour"
+        )
 
     def _insert_sql(self, database: str, build_id: int, question: str) -> str:
         """`question`'s rows into the rollup table under `build_id`."""
@@ -513,37 +531,42 @@ class RollupJob:
         The pass starts at server time `now`: every block stored before it is in
         `events` for the builds, which start after. The pass row it writes to
         rollup_changes says `now` less the margin (VERIFY_MARGIN_S), so the next
-        pass (and the view meanwhile) looks at the margin's changes again.
+        pass (and the view meanwhile) looks at the margin's changes again. A
+        pass that found nothing to build in the same open hour writes no row:
+        the previous one says the same, and the view reads every row there is.
         """
         db = self._database
         ((now,),) = await self._clickhouse.execute("SELECT toUInt32(now())")
         now = int(now)
         open_hour = now - now % HOUR_S
-        hours = await self._changed_hours(rollup, open_hour)
+        hours, served_until = await self._changed_hours(rollup, open_hour)
         built: list[tuple[str, date]] = []
         for month in _by_month(hours):
             await _in_halves(month, lambda part: self._build_hours(rollup, part, now), rollup.name)
             built.extend((rollup.name, datetime.fromtimestamp(hour, UTC)) for hour in month)
+        if not hours and served_until == open_hour:
+            return built
         # The pass: every hour before the open one is built, as of `now` less the margin.
         await self._clickhouse.execute(
             f"INSERT INTO {db}.rollup_changes (changed_at, first_hour, last_hour, pass_of) "
             f"SELECT toDateTime({now - self._verify_margin_s}, 'UTC'), "
-            f"toDateTime({open_hour}, 'UTC'), toDateTime({open_hour}, 'UTC'), '{rollup.name}'",
+            f"toDateTime({open_hour}, 'UTC'), toDateTime({open_hour}, 'UTC'), '{rollup.table}'",
             settings=_INSERT_SETTINGS,
         )
         if built:
             log.info("built %s for %d hour(s)", rollup.name, len(built))
         return built
 
-    async def _changed_hours(self, rollup: Rollup, open_hour: int) -> list[int]:
-        """Closed hours to build: changed since the last pass, or newly closed.
+    async def _changed_hours(self, rollup: Rollup, open_hour: int) -> tuple[list[int], int | None]:
+        """Closed hours to build (changed since the last pass, or newly closed), and the
+        latest pass's first hour (None: no pass yet).
 
         Before the first pass every hour of every day with arrivals.
         """
         db = self._database
         ((passes, since, until),) = await self._clickhouse.execute(
             "SELECT count(), toUInt32(max(changed_at)), toUInt32(argMax(first_hour, changed_at)) "
-            f"FROM {db}.rollup_changes WHERE pass_of = '{rollup.name}'"
+            f"FROM {db}.rollup_changes WHERE pass_of = '{rollup.table}'"
         )
         hours: set[int] = set()
         if int(passes) == 0:
@@ -560,7 +583,8 @@ class RollupJob:
             for first, last in changes:
                 hours.update(range(int(first), int(last) + HOUR_S, HOUR_S))
             hours.update(range(int(until), open_hour, HOUR_S))
-        return sorted(hour for hour in hours if hour < open_hour)
+        closed = sorted(hour for hour in hours if hour < open_hour)
+        return closed, (int(until) if int(passes) else None)
 
     async def _build_hours(self, rollup: Rollup, hours: list[int], started_at: int) -> None:
         """Write `hours`' rows under a new build_id, then record the build."""
@@ -581,13 +605,17 @@ class RollupJob:
     async def _drop_old_changes(self) -> None:
         """Drop the days of rollup_changes that no pass reads any more.
 
-        Every hourly rollup's latest pass reads changes from its changed_at on;
+        Every hourly rollup's latest pass reads changes from its changed_at on (as
+        does its view);
         the days before the earliest of those, less one, go (18.16 has no TTL).
         """
         db = self._database
+        # Only the current rollups' passes: an old name (a rollup's earlier table)
+        # passes no more, and its last row would hold every later day forever.
+        current = ", ".join(f"'{rollup.table}'" for rollup in self._hourly)
         ((passes, since),) = await self._clickhouse.execute(
             "SELECT count(), toUInt32(min(since)) FROM (SELECT max(changed_at) AS since "
-            f"FROM {db}.rollup_changes WHERE pass_of != '' GROUP BY pass_of)"
+            f"FROM {db}.rollup_changes WHERE pass_of IN ({current}) GROUP BY pass_of)"
         )
         if int(passes) == 0:
             return

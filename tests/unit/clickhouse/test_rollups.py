@@ -16,6 +16,7 @@ from clickstream.clickhouse.rollups import (
     HOURLY,
     QUESTIONS,
     ROLLUPS,
+    VERIFY_MARGIN_S,
     Rollup,
     RollupJob,
     batches,
@@ -342,32 +343,52 @@ def test_the_live_hour_is_the_last_pass_unless_something_changed_since() -> None
     sql = TRAFFIC.live_hour_sql("a")
 
     assert sql.count("FROM a.rollup_changes") == 1, "one read"
-    assert sql.count("SELECT") == 2, "no subquery inside a scalar: 18.16 runs those per use"
-    assert "argMaxIf(first_hour, changed_at, pass_of = 'traffic') AS passed" in sql
+    assert sql.count("SELECT") == 1, "flat: 18.16 runs a subquery per use, chDB pays per plan"
+    passes = "pass_of = 'rollup_traffic_by_hour'"
+    assert f"argMaxIf(first_hour, changed_at, {passes})" in sql
     assert (
         "arrayFilter((hour, at, since) -> at >= since, groupArrayIf(first_hour, pass_of = ''), "
-        "groupArrayIf(changed_at, pass_of = ''), replicate(maxIf(changed_at, pass_of = 'traffic')"
+        f"groupArrayIf(changed_at, pass_of = ''), replicate(maxIf(changed_at, {passes})"
     ) in sql, "the changes stored since the latest pass"
-    assert "WHERE changed_at >= now() - 21600 AND pass_of IN ('', 'traffic')" in sql
-    assert sql.startswith("(SELECT greatest(least(passed, ")
-    assert "), toDateTime(today() - 1, 'UTC')) FROM (SELECT " in sql, "never before yesterday"
+    assert "toDateTime('2105-12-31 00:00:00', 'UTC')))), " in sql, "none: a far-off sentinel"
+    assert sql.startswith("(SELECT greatest(least(")
+    assert sql.endswith("toDateTime(today() - 1, 'UTC')) FROM a.rollup_changes)"), "not before"
 
 
 def test_the_hourly_view_serves_builds_then_the_question_over_recent_events() -> None:
-    sql = body(MIGRATIONS["traffic"])
-    served, live = sql.split("\nUNION ALL\n")
+    single = body(MIGRATIONS["traffic"])
+    cluster = TRAFFIC.served_sql("${database}", single=False)
+    served, live = single.split("\nUNION ALL\n")
     live_hour = TRAFFIC.live_hour_sql("${database}")
 
     assert served == (
         "SELECT hour, event_type, events, anonymous_events\n"
-        "FROM ${database}.rollup_traffic\n"
-        f"WHERE hour < {live_hour}\n"
-        "    AND (hour, build_id) IN (SELECT hour, max(build_id) FROM "
-        "${database}.rollup_hour_builds WHERE rollup_name = 'traffic' GROUP BY hour)"
+        "FROM ${database}.rollup_traffic_by_hour FINAL\n"
+        "ARRAY JOIN event_type, events, anonymous_events\n"
+        f"WHERE hour < {live_hour}"
     )
     assert live.startswith("SELECT\n    toStartOfHour(event_time) AS hour,"), "not wrapped"
-    assert f"FROM ${{database}}.events_recent FINAL\nPREWHERE event_time >= {live_hour}\n" in live
-    assert "${database}.events FINAL" not in live
+    local = f"FROM ${{database}}.events_recent_local FINAL\nPREWHERE event_time >= {live_hour}\n"
+    assert local in live, "one node: its own table, no Distributed hop"
+    assert cluster == single.replace("events_recent_local FINAL", "events_recent FINAL")
+
+
+def test_hourly_builds_are_a_row_an_hour_the_latest_build_replacing() -> None:
+    single = statement(MIGRATIONS["rollup_traffic_by_hour"])
+    cluster = MIGRATIONS["rollup_traffic_by_hour"].render(
+        ClickHouseSettings(replicated=True), "analytics"
+    )
+
+    assert (
+        "ENGINE = ReplacingMergeTree(build_id)\nPARTITION BY toYYYYMM(hour)\nORDER BY hour"
+        in single
+    )
+    assert (
+        "ReplicatedReplacingMergeTree('/clickhouse/tables/global/analytics/"
+        "rollup_traffic_by_hour', '{replica}', build_id)"
+    ) in cluster
+    for column in ("event_type Array(String)", "events Array(UInt64)"):
+        assert f"    {column}," in single or f"    {column}\n" in single, column
 
 
 def test_recent_events_are_kept_like_events_but_narrow_and_by_day() -> None:
@@ -392,14 +413,32 @@ def test_recent_events_are_kept_like_events_but_narrow_and_by_day() -> None:
     )
 
 
+def test_a_block_is_a_change_only_if_it_touches_an_hour_before_the_open_one() -> None:
+    closed = statement(MIGRATIONS["rollup_changes_closed_mv"])
+    dropped = statement(MIGRATIONS["drop_rollup_changes_mv"])
+
+    assert closed.endswith(
+        f"GROUP BY toDate(event_time)\nHAVING first_hour < toStartOfHour(now() + {VERIFY_MARGIN_S})"
+    ), "the job's margin: a pass starting within it vouches for the hour before"
+    assert list(MIGRATIONS).index("rollup_changes_closed_mv") < list(MIGRATIONS).index(
+        "drop_rollup_changes_mv"
+    ), "the new view first, so no block goes unrecorded"
+    assert dropped == "DROP TABLE IF EXISTS ${database}.rollup_changes_mv"
+
+
 def test_an_hourly_build_reads_its_hours_in_a_prewhere_and_lists_the_gaps() -> None:
     whole = TRAFFIC.build_hours_sql("a", [H, H + HOUR], 7)
     gaps = TRAFFIC.build_hours_sql("a", [H, H + 3 * HOUR], 7)
 
     assert whole.startswith(
-        "INSERT INTO a.rollup_traffic (build_id, hour, event_type, events, "
-        "anonymous_events)\nSELECT toUInt64(7) AS build_id,"
-    )
+        "INSERT INTO a.rollup_traffic_by_hour (hour, build_id, event_type, events, "
+        "anonymous_events)\nSELECT hour, toUInt64(7), built_event_type, built_events, "
+        "built_anonymous_events\n"
+        f"FROM (SELECT arrayJoin([toDateTime({H}, 'UTC'), toDateTime({H + HOUR}, 'UTC')]) "
+        "AS hour) AS hours\nANY LEFT JOIN\n"
+    ), "a row for every hour built, empty arrays for an hour without events"
+    assert "SELECT hour, groupArray(event_type) AS built_event_type, " in whole
+    assert whole.endswith("GROUP BY hour\n) AS built USING hour")
     assert (
         f"PREWHERE event_time >= toDateTime({H}, 'UTC') "
         f"AND event_time < toDateTime({H + 2 * HOUR}, 'UTC')\n"
@@ -469,10 +508,25 @@ async def test_a_pass_builds_the_changed_and_the_newly_closed_hours_then_vouches
     assert len(passes) == 1
     assert (
         f"SELECT toDateTime({now - 60}, 'UTC'), toDateTime({H + 30 * HOUR}, 'UTC'), "
-        f"toDateTime({H + 30 * HOUR}, 'UTC'), 'traffic'"
+        f"toDateTime({H + 30 * HOUR}, 'UTC'), 'rollup_traffic_by_hour'"
     ) in passes[0]
-    rows = next(q for q in fake.statements if q.startswith("INSERT INTO db.rollup_traffic"))
+    rows = next(q for q in fake.statements if q.startswith("INSERT INTO db.rollup_traffic_by"))
     assert fake.statements.index(rows) < fake.statements.index(passes[0]), "rows, then the pass"
+
+
+async def test_a_pass_with_nothing_to_build_in_the_same_hour_writes_no_row() -> None:
+    now = H + 30 * HOUR + 600
+    quiet = HourlySql(now, (H + 29 * HOUR, H + 30 * HOUR), [])
+    late = HourlySql(now, (H + 29 * HOUR, H + 30 * HOUR), [(H + HOUR, H + HOUR)])
+
+    assert await RollupJob(quiet, "db", rollups=()).run_once() == []
+    await RollupJob(late, "db", rollups=()).run_once()
+
+    def passes(fake: HourlySql) -> list[str]:
+        return [q for q in fake.statements if q.startswith("INSERT INTO db.rollup_changes")]
+
+    assert passes(quiet) == [], "the previous pass says the same; the view reads every row"
+    assert len(passes(late)) == 1
 
 
 async def test_the_first_pass_builds_every_closed_hour_of_the_days_with_arrivals() -> None:

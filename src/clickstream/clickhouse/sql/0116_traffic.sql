@@ -1,5 +1,5 @@
--- Events per hour by type: the hours before the first one changed since the
--- job's last pass from rollup_traffic's latest builds, the rest live from events
--- FINAL (Rollup.served_sql renders the body from rollup_sql/14_traffic.sql).
+-- Events per hour by type. Created here from events FINAL (what the view served at this
+-- step, builds then live, reads tables of later migrations now): migration 0124 gives
+-- it its rollup-backed body.
 CREATE VIEW IF NOT EXISTS ${database}.traffic ${on_cluster} AS
-${served_traffic}
+${raw_traffic}

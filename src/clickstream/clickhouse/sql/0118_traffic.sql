@@ -1,6 +1,5 @@
--- Events per hour by type: the hours before the first one changed since the job's
--- last pass (never before yesterday) from rollup_traffic's latest builds, the rest
--- live from events_recent FINAL (Rollup.served_sql renders the body from
--- rollup_sql/14_traffic.sql).
+-- As 0116: the body of this step (two branches) reads tables of later migrations now,
+-- so a new database gets the view from events FINAL here, and its rollup-backed body
+-- from migration 0124.
 CREATE VIEW IF NOT EXISTS ${database}.traffic ${on_cluster} AS
-${served_traffic}
+${raw_traffic}
