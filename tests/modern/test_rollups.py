@@ -268,18 +268,23 @@ async def test_a_late_event_is_counted_at_once_and_only_its_hours_rebuilt(
     assert live_hour(clickhouse, db) > at_hour(YESTERDAY, 20)
 
 
+def erase(clickhouse: ModernClickHouse, db: str, where: str, *, rows: int, day: date) -> None:
+    """As `clickstream erase` does: the rows from every copy, then the audit record."""
+    for table in EVENT_TABLES:
+        clickhouse.execute(
+            f"ALTER TABLE {db}.{table} DELETE WHERE {where} SETTINGS mutations_sync = 2"
+        )
+    clickhouse.execute(
+        f"INSERT INTO {db}.erasures (requested_at, requested_by, id_kind, id_hash, rows_deleted, "
+        f"days, finished_at) VALUES (now(), 'test', 'user_id', 'h', {rows}, ['{day}'], now())"
+    )
+
+
 async def test_an_erasure_makes_its_days_hours_live(clickhouse: ModernClickHouse, db: str) -> None:
     send(clickhouse, db, clicks_at(YESTERDAY, 10, 2))
     await settled_pass(clickhouse, db)
 
-    for table in EVENT_TABLES:  # as `clickstream erase` does
-        clickhouse.execute(
-            f"ALTER TABLE {db}.{table} DELETE WHERE user_id = 'user-1' SETTINGS mutations_sync = 2"
-        )
-    clickhouse.execute(
-        f"INSERT INTO {db}.erasures (requested_at, requested_by, id_kind, id_hash, rows_deleted, "
-        f"days, finished_at) VALUES (now(), 'test', 'user_id', 'h', 1, ['{YESTERDAY}'], now())"
-    )
+    erase(clickhouse, db, "user_id = 'user-1'", rows=1, day=YESTERDAY)
 
     assert live_hour(clickhouse, db) == at_hour(YESTERDAY, 0)
     assert hourly_clicks(clickhouse, db) == {at_hour(YESTERDAY, 10): 1}
@@ -294,15 +299,7 @@ async def test_an_hour_whose_events_are_all_erased_is_empty_after_its_rebuild(
     send(clickhouse, db, clicks_at(YESTERDAY, 10, 2) + clicks_at(YESTERDAY, 11, 1))
     await settled_pass(clickhouse, db)
 
-    for table in EVENT_TABLES:
-        clickhouse.execute(
-            f"ALTER TABLE {db}.{table} DELETE WHERE toHour(event_time) = 10 "
-            "SETTINGS mutations_sync = 2"
-        )
-    clickhouse.execute(
-        f"INSERT INTO {db}.erasures (requested_at, requested_by, id_kind, id_hash, rows_deleted, "
-        f"days, finished_at) VALUES (now(), 'test', 'user_id', 'h', 2, ['{YESTERDAY}'], now())"
-    )
+    erase(clickhouse, db, "toHour(event_time) = 10", rows=2, day=YESTERDAY)
     rebuilt = await settled_pass(clickhouse, db)
 
     assert at_hour(YESTERDAY, 10) in built_hours(rebuilt)

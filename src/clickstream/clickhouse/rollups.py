@@ -255,7 +255,12 @@ class Rollup:
         if len(set(days)) != (last - first).days + 1:
             listed = ", ".join(f"toDate('{day.isoformat()}')" for day in sorted(set(days)))
             where += f"\n    AND toDate(event_time) IN ({listed})"
-        return self._insert_sql(database, build_id, self.query(database, where))
+        columns = ", ".join(self.columns)
+        return (
+            f"INSERT INTO {database}.{self.table} (build_id, {columns})\n"
+            f"SELECT toUInt64({build_id}) AS build_id, {columns}\n"
+            f"FROM\n(\n{self.query(database, where)}\n)"
+        )
 
     def build_hours_sql(self, database: str, hours: Sequence[int], build_id: int) -> str:
         """Rebuild `hours` (epoch seconds, of one calendar month) in one read.
@@ -270,11 +275,10 @@ class Rollup:
             f"event_time >= toDateTime({first}, 'UTC')"
             f" AND event_time < toDateTime({last + HOUR_S}, 'UTC')"
         )
+        listed = ", ".join(f"toDateTime({hour}, 'UTC')" for hour in sorted(set(hours)))
         if len(set(hours)) != (last - first) // HOUR_S + 1:
-            listed = ", ".join(f"toDateTime({hour}, 'UTC')" for hour in sorted(set(hours)))
             condition += f" AND toStartOfHour(event_time) IN ({listed})"
         question = self._live_prewhere(database, condition)
-        listed = ", ".join(f"toDateTime({hour}, 'UTC')" for hour in sorted(set(hours)))
         values = self.columns[1:]
         gathered = ", ".join(f"groupArray({column}) AS built_{column}" for column in values)
         return (
@@ -284,15 +288,6 @@ class Rollup:
             + f"\nFROM (SELECT arrayJoin([{listed}]) AS hour) AS hours\n"
             f"ANY LEFT JOIN\n(\nSELECT hour, {gathered}\nFROM\n(\n{question}\n)\n"
             "GROUP BY hour\n) AS built USING hour"
-        )
-
-    def _insert_sql(self, database: str, build_id: int, question: str) -> str:
-        """`question`'s rows into the rollup table under `build_id`."""
-        columns = ", ".join(self.columns)
-        return (
-            f"INSERT INTO {database}.{self.table} (build_id, {columns})\n"
-            f"SELECT toUInt64({build_id}) AS build_id, {columns}\n"
-            f"FROM\n(\n{question}\n)"
         )
 
 
@@ -383,8 +378,9 @@ async def _in_halves(
 ) -> None:
     """`build(items)` in one statement, or in halves where the server runs out of memory.
 
-    A failed statement may have written some rows under its build_id; no view
-    reads them, since only a recorded build is served.
+    A failed statement may have written some rows under its build_id. No daily
+    view reads them (only a recorded build is served); an hourly row is a whole
+    hour of its build, exact on its own.
     """
     try:
         await build(items)
